@@ -1,0 +1,4 @@
+//! inflight (skeleton)
+#![forbid(unsafe_code)]
+
+mod error;
