@@ -71,21 +71,21 @@ impl JobError {
     /// # Examples
     ///
     /// ```
-    /// use inflight::{OnceMap, TryInitError, WaitError};
+    /// use inflight::{Entry, OnceMap, WaitError};
     ///
     /// let map: OnceMap<u32, u32> = OnceMap::new();
-    /// let inflight::Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
-    /// let inflight::Entry::Pending(waiter) = std::thread::scope(|s| {
-    ///     s.spawn(|| map.entry(&1)).join().unwrap()
-    /// }) else { unreachable!() };
+    /// let Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
+    /// let Entry::Pending(waiter) = map.entry(&1) else { unreachable!() };
     /// guard.fail("disk full");
     /// match waiter.wait() {
-    ///     Err(WaitError::Failed(error)) => assert_eq!(error.downcast_ref::<&str>(), Some(&"disk full")),
+    ///     Err(WaitError::Failed(error)) => {
+    ///         assert_eq!(error.downcast_ref::<&str>(), Some(&"disk full"))
+    ///     }
     ///     other => panic!("{other:?}"),
     /// }
     /// ```
     pub fn downcast_ref<E: 'static>(&self) -> Option<&E> {
-        self.0.as_any().downcast_ref()
+        (*self.0).as_any().downcast_ref()
     }
 }
 
