@@ -74,3 +74,8 @@ mod sync;
 
 pub use error::{JobError, TryInitError, WaitError};
 pub use once_map::{Entry, Guard, InFlight, OnceMap, Waiter};
+
+/// The README's examples, compiled and run as doc tests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
