@@ -1,0 +1,5 @@
+//! Integration tests of the `Unzipper`: one binary, one module per concern.
+
+mod support;
+
+mod malicious;
