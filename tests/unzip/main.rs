@@ -2,4 +2,6 @@
 
 mod support;
 
+mod atomicity;
 mod malicious;
+mod round_trip;
