@@ -126,3 +126,377 @@ impl PartialEq for WaitError {
 }
 
 impl Eq for WaitError {}
+
+/// Why [`Unzipper::unzip`](crate::Unzipper::unzip) did not produce its destination.
+///
+/// Every variant about one archive entry names it by `index` (its position in the
+/// central directory, counting from 0) and `name` (as stored, decoded as UTF-8 or
+/// CP437). Variants about the file system carry the path and the [`std::io::Error`].
+///
+/// Whatever the variant, the destination does not exist afterwards and the staging
+/// directory has been removed, except for [`UnzipError::DestinationExists`], where the
+/// destination is someone else's.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnzipError {
+    // ----- the archive as a whole -----
+    /// The archive could not be opened.
+    #[error("cannot open archive {archive}: {source}")]
+    OpenArchive {
+        /// The archive's path.
+        archive: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The archive could not be read at some offset (an I/O error, not bad content).
+    #[error("cannot read archive {archive}: {source}")]
+    ReadArchive {
+        /// The archive's path.
+        archive: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The central directory could not be found or parsed: not a zip archive, or one
+    /// whose end was cut off.
+    #[error("{archive} is not a readable zip archive: {source}")]
+    CentralDirectory {
+        /// The archive's path.
+        archive: std::path::PathBuf,
+        /// What the zip parser said.
+        #[source]
+        source: zip::result::ZipError,
+    },
+    /// The archive has more entries than [`Limits::max_entries`](crate::Limits::max_entries).
+    #[error("archive has {count} entries, more than the limit of {limit}")]
+    TooManyEntries {
+        /// Entries in the central directory.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The declared uncompressed sizes add up to more than
+    /// [`Limits::max_total_size`](crate::Limits::max_total_size); `index` is the entry
+    /// that crossed the limit.
+    #[error(
+        "entry {index} ({name:?}) brings the declared total to more than the limit of {limit} bytes"
+    )]
+    TotalTooLarge {
+        /// Index of the entry that crossed the limit.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    // ----- names -----
+    /// The name is not valid UTF-8 although its UTF-8 flag is set.
+    #[error("entry {index} has a name that is not valid UTF-8: {name:?}")]
+    NameNotUtf8 {
+        /// Index of the entry.
+        index: usize,
+        /// The name, decoded lossily.
+        name: String,
+    },
+    /// The name is empty, or only `.` components (nothing to create).
+    #[error("entry {index} has an empty name: {name:?}")]
+    EmptyName {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name contains NUL or another control character.
+    #[error("entry {index} has a control character in its name: {name:?}")]
+    ControlCharacter {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name starts with `/`.
+    #[error("entry {index} has an absolute path: {name:?}")]
+    AbsolutePath {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name starts with a drive letter (`C:`) or a UNC prefix (`\\server`, `//server`).
+    #[error("entry {index} has a drive or UNC prefix: {name:?}")]
+    PathPrefix {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name contains a backslash (a Windows separator, or a way to smuggle `..\`).
+    #[error("entry {index} has a backslash in its name: {name:?}")]
+    Backslash {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name's `..` components climb above the destination (zip slip).
+    #[error("entry {index} escapes the destination with `..`: {name:?}")]
+    ParentEscape {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The name is longer than [`Limits::max_name_len`](crate::Limits::max_name_len) bytes.
+    #[error("entry {index} has a name of {len} bytes, more than the limit of {limit}")]
+    NameTooLong {
+        /// Index of the entry.
+        index: usize,
+        /// The name, truncated to the limit.
+        name: String,
+        /// Length of the name in bytes.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The path has more components than [`Limits::max_depth`](crate::Limits::max_depth).
+    #[error("entry {index} ({name:?}) is {depth} levels deep, more than the limit of {limit}")]
+    TooDeep {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Components of the normalized path.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Two entries have the same path (after removing `.` and resolving `..`).
+    #[error("entry {index} ({name:?}) has the same path as entry {first}")]
+    DuplicateName {
+        /// Index of the later entry.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// Index of the earlier entry with that path.
+        first: usize,
+    },
+    /// A path is used both as a file and as a directory (`a` and `a/b`, or `a` and `a/`).
+    #[error(
+        "entry {index} ({name:?}) conflicts with {other:?}: one path cannot be both a file and a directory"
+    )]
+    FileDirectoryConflict {
+        /// Index of the entry where the conflict showed.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The normalized path used both ways.
+        other: String,
+    },
+
+    // ----- entry kinds and encodings -----
+    /// The entry is a symbolic link (Unix mode `S_IFLNK`); links are never created.
+    #[error("entry {index} ({name:?}) is a symbolic link")]
+    Symlink {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The entry is a device, FIFO or socket (by its Unix mode).
+    #[error("entry {index} ({name:?}) is a special file (mode {mode:#o})")]
+    SpecialFile {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The Unix mode from the central directory.
+        mode: u32,
+    },
+    /// The entry is encrypted (ZipCrypto or AES).
+    #[error("entry {index} ({name:?}) is encrypted")]
+    Encrypted {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The entry's compression method is neither stored (0) nor deflate (8).
+    #[error("entry {index} ({name:?}) uses unsupported compression method {method}")]
+    UnsupportedMethod {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The method number from the central directory.
+        method: u16,
+    },
+    /// A stored (uncompressed) entry declares different compressed and uncompressed sizes.
+    #[error(
+        "stored entry {index} ({name:?}) declares {compressed} bytes stored but {uncompressed} bytes of content"
+    )]
+    StoredSizeMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared compressed size.
+        compressed: u64,
+        /// Declared uncompressed size.
+        uncompressed: u64,
+    },
+
+    // ----- layout -----
+    /// The local header disagrees with the central directory, or is missing.
+    #[error(
+        "entry {index} ({name:?}): local header disagrees with the central directory on the {field}"
+    )]
+    LocalHeaderMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name from the central directory.
+        name: String,
+        /// What differs: `"signature"`, `"name"`, `"method"`, `"flags"`, `"crc"`,
+        /// `"compressed size"` or `"uncompressed size"`.
+        field: &'static str,
+    },
+    /// Two entries' byte ranges (local header through compressed data) overlap: two
+    /// central entries share data, or one entry's data quotes another (a zip bomb or a
+    /// parser-confusion trick).
+    #[error("entry {index} ({name:?}) overlaps entry {other}")]
+    OverlappingEntries {
+        /// Index of one entry.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// Index of the entry it overlaps.
+        other: usize,
+    },
+    /// The entry's local header or data lies past the start of the central directory
+    /// (a truncated or forged archive).
+    #[error(
+        "entry {index} ({name:?}) extends past the entry data area: archive truncated or forged"
+    )]
+    EntryOutOfBounds {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+
+    // ----- limits on declared sizes -----
+    /// The declared uncompressed size exceeds [`Limits::max_entry_size`](crate::Limits::max_entry_size).
+    #[error("entry {index} ({name:?}) declares {size} bytes, more than the limit of {limit}")]
+    EntryTooLarge {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared uncompressed size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Declared uncompressed size divided by compressed size exceeds
+    /// [`Limits::max_compression_ratio`](crate::Limits::max_compression_ratio).
+    #[error(
+        "entry {index} ({name:?}) declares {size} bytes from {compressed} compressed bytes, a ratio above {limit}"
+    )]
+    CompressionRatio {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared uncompressed size.
+        size: u64,
+        /// Declared compressed size.
+        compressed: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    // ----- content, found while writing -----
+    /// The entry inflates to more bytes than it declares; output stopped at the declared size.
+    #[error("entry {index} ({name:?}) inflates past its declared size of {declared} bytes")]
+    ExceedsDeclaredSize {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared uncompressed size.
+        declared: u64,
+    },
+    /// The entry's data ended before its declared uncompressed size.
+    #[error("entry {index} ({name:?}) has {actual} bytes, not the declared {declared}")]
+    SizeMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared uncompressed size.
+        declared: u64,
+        /// Bytes actually produced.
+        actual: u64,
+    },
+    /// The CRC-32 of the written bytes differs from the declared one.
+    #[error(
+        "entry {index} ({name:?}) has CRC-32 {actual:#010x}, not the declared {expected:#010x}"
+    )]
+    CrcMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Declared CRC-32.
+        expected: u32,
+        /// CRC-32 of the bytes produced.
+        actual: u32,
+    },
+    /// The compressed data is not a valid deflate stream (or ends early).
+    #[error("entry {index} ({name:?}) has corrupt compressed data: {source}")]
+    CorruptData {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// What the decompressor said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    // ----- destination -----
+    /// `dest` has no parent directory or no final component (`/`, `..`).
+    #[error("destination {dest} must name a new directory inside an existing one")]
+    InvalidDestination {
+        /// The destination given.
+        dest: std::path::PathBuf,
+    },
+    /// `dest` already exists: it was there before the call, or another process published
+    /// it first. Nothing was replaced or merged; a cache may treat this as success.
+    #[error("destination {dest} already exists")]
+    DestinationExists {
+        /// The destination given.
+        dest: std::path::PathBuf,
+    },
+    /// Creating or writing something under the staging directory failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or directory being written.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Renaming the staging directory to `dest` failed.
+    #[error("cannot rename {staging} to {dest}: {source}")]
+    Publish {
+        /// The staging directory.
+        staging: std::path::PathBuf,
+        /// The destination.
+        dest: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -68,12 +68,18 @@
 
 #![forbid(unsafe_code)]
 
+// `JobError::new` is only called by the OnceMap, which lives on another branch.
+#[allow(dead_code)]
 mod error;
+mod cache;
 mod once_map;
 mod sync;
+mod unzip;
 
-pub use error::{JobError, TryInitError, WaitError};
+pub use cache::{CacheStats, UnzipCache};
+pub use error::{CacheError, JobError, TryInitError, UnzipError, WaitError};
 pub use once_map::{Entry, Guard, InFlight, OnceMap, Waiter};
+pub use unzip::{Extracted, Limits, Progress, Unzipper};
 
 /// The README's examples, compiled and run as doc tests so the README stays true.
 #[cfg(doctest)]

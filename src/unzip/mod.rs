@@ -1,0 +1,268 @@
+//! [`Unzipper`]: a strict, parallel zip extractor that publishes atomically.
+//!
+//! Three phases, one file each:
+//!
+//! 1. [`plan`]: single-threaded, reads the central directory (through the zip crate)
+//!    and every local header (ourselves, with positional reads), rejects anything
+//!    dubious, and builds an immutable [`plan::Plan`]. Nothing is written yet.
+//! 2. [`execute`]: creates every directory, then writes the files on rayon, one job
+//!    per file, largest first, all workers reading the one archive `File` with
+//!    `pread`. Output is capped at the declared size and CRC-checked.
+//! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
+//!    it is renamed to `dest` on success and removed on any failure or panic.
+
+mod execute;
+mod limits;
+mod local_header;
+mod name;
+mod plan;
+mod progress;
+mod publish;
+mod reader;
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use self::limits::Limits;
+pub use self::progress::Progress;
+use self::progress::{ProgressFn, Tracker};
+use self::publish::Staging;
+use crate::error::UnzipError;
+
+/// Extracts zip archives strictly, in parallel, and atomically.
+///
+/// Cheap to clone (the callback and thread pool are shared), and `Send + Sync`: one
+/// `Unzipper` can serve many threads at once.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Write;
+/// use inflight::{Limits, Unzipper};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let archive = dir.path().join("demo.zip");
+/// let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive)?);
+/// zip.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default())?;
+/// zip.write_all(b"print('hello')\n")?;
+/// zip.finish()?;
+///
+/// let unzipper = Unzipper::new().limits(Limits::default());
+/// let done = unzipper.unzip(&archive, &dir.path().join("out"))?;
+/// assert_eq!((done.files, done.dirs, done.bytes), (1, 1, 15));
+/// assert_eq!(std::fs::read(done.dest.join("pkg/__init__.py"))?, b"print('hello')\n");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct Unzipper {
+    limits: Limits,
+    progress: Option<ProgressFn>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+/// What [`Unzipper::unzip`] produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Extracted {
+    /// The destination directory, now complete.
+    pub dest: PathBuf,
+    /// Regular files written.
+    pub files: usize,
+    /// Directories created (entries and implied parents), not counting `dest` itself.
+    pub dirs: usize,
+    /// Uncompressed bytes written.
+    pub bytes: u64,
+}
+
+impl Unzipper {
+    /// An extractor with [`Limits::default()`], no progress callback, and rayon's
+    /// global thread pool. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let unzipper = inflight::Unzipper::new();
+    /// # let _ = unzipper;
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the limits checked in the plan phase. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut limits = inflight::Limits::default();
+    /// limits.max_entries = 50_000;
+    /// let unzipper = inflight::Unzipper::new().limits(limits);
+    /// # let _ = unzipper;
+    /// ```
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Calls `callback` once before the first file is written and once after each
+    /// file is written and checked. Never blocks.
+    ///
+    /// The callback runs on the worker threads, possibly on several at once, and its
+    /// reports can arrive slightly out of order (see [`Progress`]). Keep it short: a
+    /// worker waits for it. If it panics, the extraction stops, cleans up, and the
+    /// panic resumes in the caller of [`unzip`](Self::unzip).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let calls = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&calls);
+    /// let unzipper = inflight::Unzipper::new().progress(move |p| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    ///     assert!(p.files_done <= p.files_total);
+    /// });
+    /// # let _ = unzipper;
+    /// ```
+    #[must_use]
+    pub fn progress(mut self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Runs the parallel phase on `pool` instead of rayon's global pool. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
+    /// let unzipper = inflight::Unzipper::new().thread_pool(std::sync::Arc::new(pool));
+    /// # let _ = unzipper;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn thread_pool(mut self, pool: Arc<rayon::ThreadPool>) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Extracts `archive` into the new directory `dest`.
+    ///
+    /// Blocks until the extraction is complete or has failed, using the thread pool
+    /// for the writing. `dest` must not exist; its parent must. On success `dest`
+    /// appears at once, complete (one `rename`). On any error, and on a panic in a
+    /// worker or in the progress callback, the staging directory is removed and
+    /// `dest` is left as it was: absent, or someone else's.
+    ///
+    /// # Errors
+    ///
+    /// - [`UnzipError::DestinationExists`] if `dest` exists before the call or
+    ///   appears before the final rename (another process won the race; its `dest`
+    ///   is untouched).
+    /// - A rejection of the plan phase (see the crate docs), naming the entry, before
+    ///   anything is written.
+    /// - A content error ([`UnzipError::CrcMismatch`], [`UnzipError::SizeMismatch`],
+    ///   [`UnzipError::ExceedsDeclaredSize`], [`UnzipError::CorruptData`]): of all
+    ///   failing entries, the one with the lowest index, whatever the thread timing.
+    /// - I/O errors with the path involved: [`UnzipError::OpenArchive`],
+    ///   [`UnzipError::ReadArchive`], [`UnzipError::Write`], [`UnzipError::Publish`].
+    ///
+    /// # Panics
+    ///
+    /// Only if the progress callback panics; the panic is resumed after cleanup.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inflight::{UnzipError, Unzipper};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let archive = dir.path().join("not-a.zip");
+    /// std::fs::write(&archive, b"hello").unwrap();
+    /// let err = Unzipper::new().unzip(&archive, &dir.path().join("out")).unwrap_err();
+    /// assert!(matches!(err, UnzipError::CentralDirectory { .. }));
+    /// assert!(!dir.path().join("out").exists());
+    /// ```
+    pub fn unzip(&self, archive: &Path, dest: &Path) -> Result<Extracted, UnzipError> {
+        let invalid = || UnzipError::InvalidDestination {
+            dest: dest.to_owned(),
+        };
+        let dest_name = dest.file_name().ok_or_else(invalid)?;
+        let parent = match dest.parent().ok_or_else(invalid)? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        if dest.symlink_metadata().is_ok() {
+            return Err(UnzipError::DestinationExists {
+                dest: dest.to_owned(),
+            });
+        }
+        let file = File::open(archive).map_err(|source| UnzipError::OpenArchive {
+            archive: archive.to_owned(),
+            source,
+        })?;
+        let plan = plan::plan(&file, archive, &self.limits)?;
+
+        let staging = Staging::create(parent, dest_name)?;
+        let tracker = Tracker::new(self.progress.as_ref(), plan.files.len(), plan.total_bytes);
+        let run = || {
+            execute::create_dirs(&plan, staging.path(), staging.needs_chmod())?;
+            tracker.start();
+            execute::write_files(
+                &plan,
+                &file,
+                archive,
+                staging.path(),
+                staging.needs_chmod(),
+                &tracker,
+            )
+        };
+        match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }?;
+        staging.publish(dest)?;
+        Ok(Extracted {
+            dest: dest.to_owned(),
+            files: plan.files.len(),
+            dirs: plan.dirs.len(),
+            bytes: plan.total_bytes,
+        })
+    }
+}
+
+impl fmt::Debug for Unzipper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unzipper")
+            .field("limits", &self.limits)
+            .field("progress", &self.progress.as_ref().map(|_| "Fn(Progress)"))
+            .field(
+                "thread_pool",
+                &self.pool.as_ref().map(|pool| pool.current_num_threads()),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_shareable<T: Send + Sync + Clone + fmt::Debug + 'static>() {}
+
+    #[test]
+    fn unzipper_can_be_shared_by_a_cache_across_threads() {
+        assert_shareable::<Unzipper>();
+        assert_shareable::<Limits>();
+        assert_shareable::<Extracted>();
+    }
+}

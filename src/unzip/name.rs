@@ -1,0 +1,168 @@
+//! Entry names: the zip-slip rules.
+//!
+//! An entry name becomes a path relative to the staging directory only through
+//! [`normalize`], which rejects every name that could land outside it or mean different
+//! things on different systems. The checks run in a fixed order so that a name breaking
+//! several rules always gets the same error (`C:\x` is a drive prefix, not a backslash).
+
+use crate::Limits;
+use crate::error::UnzipError;
+
+/// A name that passed every rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NormalName {
+    /// Components joined by `/`, without `.`, empty components or resolved `..`.
+    pub(crate) path: String,
+    /// Number of components in `path`.
+    pub(crate) depth: usize,
+    /// The name ends with `/` (or with a `.`/`..` component): it names a directory.
+    pub(crate) is_dir: bool,
+}
+
+/// Checks `name` (entry `index`) against the rules and returns its normalized path.
+///
+/// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, `..`
+/// escape, emptiness, depth.
+pub(crate) fn normalize(
+    index: usize,
+    name: &str,
+    limits: &Limits,
+) -> Result<NormalName, UnzipError> {
+    let owned = || name.to_owned();
+    if name.len() > limits.max_name_len {
+        let mut cut = limits.max_name_len;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Err(UnzipError::NameTooLong {
+            index,
+            name: name[..cut].to_owned(),
+            len: name.len(),
+            limit: limits.max_name_len,
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(UnzipError::ControlCharacter {
+            index,
+            name: owned(),
+        });
+    }
+    let bytes = name.as_bytes();
+    let unc = name.starts_with("\\\\") || name.starts_with("//");
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if unc || drive {
+        return Err(UnzipError::PathPrefix {
+            index,
+            name: owned(),
+        });
+    }
+    if name.starts_with('/') {
+        return Err(UnzipError::AbsolutePath {
+            index,
+            name: owned(),
+        });
+    }
+    if name.contains('\\') {
+        return Err(UnzipError::Backslash {
+            index,
+            name: owned(),
+        });
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    let mut last = "";
+    for part in name.split('/') {
+        last = part;
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(UnzipError::ParentEscape {
+                        index,
+                        name: owned(),
+                    });
+                }
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err(UnzipError::EmptyName {
+            index,
+            name: owned(),
+        });
+    }
+    if parts.len() > limits.max_depth {
+        return Err(UnzipError::TooDeep {
+            index,
+            name: owned(),
+            depth: parts.len(),
+            limit: limits.max_depth,
+        });
+    }
+    Ok(NormalName {
+        depth: parts.len(),
+        path: parts.join("/"),
+        is_dir: matches!(last, "" | "." | ".."),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(name: &str) -> NormalName {
+        normalize(0, name, &Limits::default()).expect(name)
+    }
+
+    #[test]
+    fn dot_components_and_inner_parent_references_are_resolved() {
+        assert_eq!(ok("a/./b//c").path, "a/b/c");
+        assert_eq!(ok("a/b/../c").path, "a/c");
+        assert_eq!(ok("a/b/../c").depth, 2);
+    }
+
+    #[test]
+    fn trailing_slash_or_dot_component_names_a_directory() {
+        assert!(ok("a/b/").is_dir);
+        assert!(ok("a/b/.").is_dir);
+        assert!(!ok("a/b").is_dir);
+    }
+
+    #[test]
+    fn a_name_breaking_several_rules_gets_the_first_rule_in_order() {
+        let limits = Limits::default();
+        assert!(matches!(
+            normalize(0, "C:\\x", &limits),
+            Err(UnzipError::PathPrefix { .. })
+        ));
+        assert!(matches!(
+            normalize(0, "/a/../../x", &limits),
+            Err(UnzipError::AbsolutePath { .. })
+        ));
+        assert!(matches!(
+            normalize(0, "a\\..\\x", &limits),
+            Err(UnzipError::Backslash { .. })
+        ));
+        assert!(matches!(
+            normalize(0, "a/\0/../..", &limits),
+            Err(UnzipError::ControlCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn a_long_name_is_truncated_on_a_char_boundary_in_the_error() {
+        let limits = Limits {
+            max_name_len: 3,
+            ..Limits::default()
+        };
+        match normalize(7, "aéé", &limits) {
+            Err(UnzipError::NameTooLong {
+                index: 7,
+                name,
+                len: 5,
+                limit: 3,
+            }) => assert_eq!(name, "aé"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Progress reporting through a callback the caller owns; the library never prints.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// A snapshot of an extraction's progress, passed to the callback set with
+/// [`Unzipper::progress`](crate::Unzipper::progress).
+///
+/// Only regular files count: directories are all created, in one go, before the first
+/// report. `bytes_*` are declared uncompressed sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Files completely written and checked.
+    pub files_done: usize,
+    /// Files in the archive.
+    pub files_total: usize,
+    /// Uncompressed bytes of the files done.
+    pub bytes_done: u64,
+    /// Uncompressed bytes of all files.
+    pub bytes_total: u64,
+}
+
+/// The shared callback type.
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Counters shared by the workers of one extraction.
+///
+/// Each report is a snapshot taken right after its own increments, so the counts in
+/// one report are consistent with each other, but two workers may deliver their
+/// reports in either order: a callback can see `files_done` 7 before 6.
+pub(crate) struct Tracker<'a> {
+    callback: Option<&'a ProgressFn>,
+    files_done: AtomicUsize,
+    bytes_done: AtomicU64,
+    files_total: usize,
+    bytes_total: u64,
+}
+
+impl<'a> Tracker<'a> {
+    pub(crate) fn new(
+        callback: Option<&'a ProgressFn>,
+        files_total: usize,
+        bytes_total: u64,
+    ) -> Self {
+        Tracker {
+            callback,
+            files_done: AtomicUsize::new(0),
+            bytes_done: AtomicU64::new(0),
+            files_total,
+            bytes_total,
+        }
+    }
+
+    /// Reports the starting point (nothing done yet).
+    pub(crate) fn start(&self) {
+        if let Some(callback) = self.callback {
+            callback(Progress {
+                files_total: self.files_total,
+                bytes_total: self.bytes_total,
+                ..Progress::default()
+            });
+        }
+    }
+
+    /// Records one finished file of `bytes` bytes and reports.
+    pub(crate) fn file_done(&self, bytes: u64) {
+        // Relaxed: the counters are statistics; nothing else is published through them.
+        let files_done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
+        let bytes_done = self.bytes_done.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(callback) = self.callback {
+            callback(Progress {
+                files_done,
+                files_total: self.files_total,
+                bytes_done,
+                bytes_total: self.bytes_total,
+            });
+        }
+    }
+}
+
+impl fmt::Debug for Tracker<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracker")
+            .field("files_done", &self.files_done)
+            .field("files_total", &self.files_total)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the `Unzipper`: one binary, one module per concern.
+
+mod support;
+
+mod atomicity;
+mod malicious;
+mod round_trip;
