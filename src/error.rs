@@ -127,6 +127,46 @@ impl PartialEq for WaitError {
 
 impl Eq for WaitError {}
 
+/// Why [`UnzipCache::unzip`](crate::UnzipCache::unzip) returned no directory.
+///
+/// Cheap to clone: every caller that waited for one failed extraction gets a clone of
+/// the same error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// The id is not a single safe path component (empty, starts with `.`, holds a
+    /// separator or a control character, or is longer than 200 bytes).
+    #[error("invalid cache id {id:?}: it must be one path component, not starting with '.'")]
+    InvalidId {
+        /// The id as given.
+        id: String,
+    },
+    /// The extraction failed. Not memoized: the next call tries again.
+    #[error(transparent)]
+    Unzip(Arc<UnzipError>),
+    /// The cache root or a lock file could not be created or locked.
+    #[error("cache I/O on {path}")]
+    Io {
+        /// The path involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// Waiting for another thread's extraction failed.
+    #[error(transparent)]
+    Wait(#[from] WaitError),
+}
+
+impl CacheError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        CacheError::Io {
+            path: path.to_owned(),
+            source: Arc::new(source),
+        }
+    }
+}
+
 /// Why [`Unzipper::unzip`](crate::Unzipper::unzip) did not produce its destination.
 ///
 /// Every variant about one archive entry names it by `index` (its position in the
