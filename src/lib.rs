@@ -69,9 +69,9 @@
 #![forbid(unsafe_code)]
 
 // `JobError::new` is only called by the OnceMap, which lives on another branch.
+mod cache;
 #[allow(dead_code)]
 mod error;
-mod cache;
 mod once_map;
 mod sync;
 mod unzip;
