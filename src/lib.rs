@@ -68,9 +68,7 @@
 
 #![forbid(unsafe_code)]
 
-// `JobError::new` is only called by the OnceMap, which lives on another branch.
 mod cache;
-#[allow(dead_code)]
 mod error;
 mod once_map;
 mod sync;
