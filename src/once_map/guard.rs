@@ -3,6 +3,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
@@ -76,17 +77,27 @@ where
     pub(super) fn publish(mut self, value: Arc<V>) {
         let Some(key) = self.key.take() else { return };
         let mut inner = self.map.inner.lock();
-        let leftover = match inner.slots.get_mut(&key) {
-            Some(slot) => {
+        // The key's `Hash`/`Eq` run here, under the lock. If they panic, the slot is
+        // found by flight id instead (no user code) and the panic is re-raised once
+        // the job is settled: a panicking key must not strand the waiters.
+        let set = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(slot) = inner.slots.get_mut(&key) {
                 *slot = Slot::Ready(Arc::clone(&value));
-                inner.settle(self.id, Outcome::Done(value))
             }
-            // Unreachable by the slot invariant (only this guard removes the slot);
-            // settling anyway keeps every waiter from hanging.
-            None => inner.settle(self.id, Outcome::Done(value)),
-        };
+            // `None` is unreachable by the slot invariant (only this guard removes
+            // the slot); settling below keeps every waiter from hanging anyway.
+        }));
+        let hash_panic = set.err().inspect(|_| {
+            if let Some(slot) = inner.slots.values_mut().find(|slot| self.owns(slot)) {
+                *slot = Slot::Ready(Arc::clone(&value));
+            }
+        });
+        let leftover = inner.settle(self.id, Outcome::Done(value));
         drop(inner);
         drop((leftover, key));
+        if let Some(payload) = hash_panic {
+            resume_unwind(payload);
+        }
     }
 
     /// Reports that the job failed with `error`. Threads waiting for the key at this
@@ -116,15 +127,35 @@ where
     }
 
     /// Removes the pending slot and settles the flight with `outcome`.
+    ///
+    /// If the key's `Hash`/`Eq` panic, the slot is removed by flight id instead (no
+    /// user code) and the panic is re-raised after the job is settled, unless the
+    /// thread is already unwinding (a second panic would abort).
     fn vacate(&mut self, outcome: Outcome<V>) {
         let Some(key) = self.key.take() else { return };
         let mut inner = self.map.inner.lock();
-        // Our own slot: `Pending(self.id)` by the slot invariant. The removed key and
-        // outcome are dropped after unlocking (user `Drop` code).
-        let removed = inner.slots.remove_entry(&key);
+        let (removed, hash_panic) =
+            match catch_unwind(AssertUnwindSafe(|| inner.slots.remove_entry(&key))) {
+                Ok(removed) => (removed.into_iter().collect::<Vec<_>>(), None),
+                Err(payload) => {
+                    let removed = inner.slots.extract_if(|_, slot| self.owns(slot)).collect();
+                    (removed, Some(payload))
+                }
+            };
         let leftover = inner.settle(self.id, outcome);
         drop(inner);
+        // The removed key and the outcome are user types: dropped after unlocking.
         drop((removed, leftover, key));
+        if let Some(payload) = hash_panic
+            && !std::thread::panicking()
+        {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Whether `slot` is this guard's pending slot.
+    fn owns(&self, slot: &Slot<V>) -> bool {
+        matches!(slot, Slot::Pending(id) if *id == self.id)
     }
 
     /// The key this guard owns.

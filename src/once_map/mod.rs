@@ -209,8 +209,11 @@ where
                 // map unchanged. The guard needs its own copy to find the slot again.
                 let stored = key.to_owned();
                 let owned = key.to_owned();
-                let id = inner.start_flight(thread::current());
+                // Insert first: a panicking `Hash` here leaves no flight behind.
+                let id = inner.next_flight;
                 inner.slots.insert(stored, Slot::Pending(id));
+                let started = inner.start_flight(thread::current());
+                debug_assert_eq!(started, id);
                 drop(inner);
                 Entry::Vacant(Guard::new(self, owned, id))
             }
