@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use inflight::{OnceMap, WaitError};
+use inflight::{Guard, OnceMap, WaitError};
 
 use crate::support::{DEADLINE, await_waiters, expected_panic, vacant, within};
 
@@ -77,10 +77,15 @@ fn a_hash_panic_during_lookup_or_insertion_leaves_the_map_usable() {
     });
 }
 
-#[test]
-#[ignore = "bug: a Hash panic inside Guard::complete/fail/drop leaves the key Pending forever and strands its waiters"]
-fn a_hash_panic_while_the_owner_settles_still_releases_its_waiters() {
-    within(DEADLINE, "hash panic on settle", || {
+/// Runs one owner that settles its job with `settle` while the key's `Hash` panics on
+/// its next call, with one waiter blocked; checks that the owner sees a panic, that the
+/// waiter is released with a result `accept` allows, and that the key works again.
+fn settle_with_a_panicking_hash(
+    what: &'static str,
+    settle: fn(Guard<'_, Touchy, u32>),
+    accept: fn(&Result<u32, WaitError>) -> bool,
+) {
+    within(DEADLINE, what, move || {
         let map: Arc<OnceMap<Touchy, u32>> = Arc::new(OnceMap::new());
         let guard = vacant(map.entry(&Touchy(1)));
         // Not scoped: if the waiter is stranded, report it instead of joining forever.
@@ -89,29 +94,67 @@ fn a_hash_panic_while_the_owner_settles_still_releases_its_waiters() {
             move || map.wait(&Touchy(1))
         });
         await_waiters(&map, &Touchy(1), 1);
-        // The owner's `complete` looks its key up again, and that `Hash` panics.
+        // Settling looks the key up again, and that `Hash` panics.
         panic_on_hash(1);
-        let completed = panic::catch_unwind(AssertUnwindSafe(|| guard.complete(1)));
+        let settled = panic::catch_unwind(AssertUnwindSafe(|| settle(guard)));
         never_panic_on_hash();
-        assert!(completed.is_err(), "the hash panic propagates to the owner");
+        assert!(settled.is_err(), "{what}: the panic reaches the owner");
 
         let deadline = Instant::now() + Duration::from_secs(5);
         while !waiting.is_finished() {
             assert!(
                 Instant::now() < deadline,
-                "the waiter is stranded: the guard is gone, yet in_flight() = {:?}",
+                "{what}: the waiter is stranded: the guard is gone, yet in_flight() = {:?}",
                 map.in_flight()
             );
             thread::sleep(Duration::from_millis(1));
         }
-        // It gets the value or `Abandoned`.
         let result = waiting.join().unwrap();
-        assert!(
-            matches!(result, Ok(1) | Err(WaitError::Abandoned)),
-            "{result:?}"
-        );
-        assert!(map.in_flight().is_empty(), "the job is settled");
-        // And the key works again.
-        assert_eq!(map.get_or_init(&Touchy(1), || 1), Ok(1));
+        assert!(accept(&result), "{what}: the waiter got {result:?}");
+        assert!(map.in_flight().is_empty(), "{what}: the job is settled");
+        // The key is usable again (published, or vacant for a new job).
+        let again = map.get_or_init(&Touchy(1), || 2);
+        assert!(matches!(again, Ok(1 | 2)), "{what}: {again:?}");
     });
+}
+
+#[test]
+fn a_hash_panic_while_the_owner_completes_still_releases_its_waiters() {
+    settle_with_a_panicking_hash(
+        "complete",
+        |guard| guard.complete(1),
+        |result| matches!(result, Ok(1) | Err(WaitError::Abandoned)),
+    );
+}
+
+#[test]
+fn a_hash_panic_while_the_owner_fails_still_releases_its_waiters() {
+    settle_with_a_panicking_hash(
+        "fail",
+        |guard| guard.fail("no"),
+        |result| matches!(result, Err(WaitError::Failed(_) | WaitError::Abandoned)),
+    );
+}
+
+#[test]
+fn a_hash_panic_while_the_owner_drops_its_guard_still_releases_its_waiters() {
+    settle_with_a_panicking_hash(
+        "drop",
+        |guard| drop(guard),
+        |result| matches!(result, Err(WaitError::Abandoned)),
+    );
+}
+
+#[test]
+fn a_hash_panic_while_a_panicking_job_unwinds_releases_the_waiters_without_aborting() {
+    settle_with_a_panicking_hash(
+        "drop while unwinding",
+        |guard| {
+            let _owned = guard;
+            // The guard is dropped during this panic's unwinding, and its key's
+            // `Hash` panics then: a second panic, which must not abort the process.
+            expected_panic()
+        },
+        |result| matches!(result, Err(WaitError::Abandoned)),
+    );
 }
