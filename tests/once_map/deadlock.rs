@@ -4,10 +4,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Barrier, mpsc};
 use std::thread;
+use std::time::Duration;
 
 use inflight::{OnceMap, TryInitError, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, within};
+use crate::support::{DEADLINE, await_waiters, pending, vacant, within};
 
 #[test]
 fn waiting_on_its_own_key_inside_the_job_is_would_deadlock_at_once() {
@@ -205,5 +206,30 @@ fn a_chain_of_waits_without_a_cycle_never_reports_would_deadlock() {
             assert_eq!(results, [Ok(c * 10 + 2), Ok(c * 10 + 1), Ok(c * 10)]);
         }
         assert!(map.in_flight().is_empty());
+    });
+}
+
+#[test]
+fn a_waiter_handed_to_another_thread_waits_there_without_would_deadlock() {
+    within(DEADLINE, "waiter handed over", || {
+        let map: OnceMap<u64, u64> = OnceMap::new();
+        let guard = vacant(map.entry(&1));
+        // Registered by the owner itself, but waited on by another thread: that thread
+        // runs no job, so its wait is no cycle.
+        let waiter = pending(map.entry(&1));
+        let (about_to_wait, is_about_to_wait) = mpsc::channel();
+        thread::scope(|s| {
+            let waiting = s.spawn(move || {
+                about_to_wait.send(()).unwrap();
+                waiter.wait()
+            });
+            is_about_to_wait.recv().unwrap();
+            // A wrongly reported `WouldDeadlock` would return at once; a right wait
+            // blocks until the owner completes.
+            thread::sleep(Duration::from_millis(20));
+            assert!(!waiting.is_finished(), "{:?}", waiting.join());
+            guard.complete(10);
+            assert_eq!(waiting.join().unwrap(), Ok(10));
+        });
     });
 }
