@@ -65,7 +65,6 @@ pub struct OnceMap<K, V, S = FxBuildHasher> {
 }
 
 /// What [`OnceMap::entry`] found for a key. Never blocks to produce it.
-#[derive(Debug)]
 pub enum Entry<'a, K, V, S = FxBuildHasher>
 where
     K: Eq + Hash,
@@ -184,6 +183,7 @@ where
     ///     Entry::Closed => println!("shutting down"),
     /// }
     /// assert!(matches!(map.entry("wheel"), Entry::Ready(_)));
+    /// assert_eq!(format!("{:?}", map.entry("wheel")), "Ready([80, 75, 46, 46, 46])");
     /// ```
     pub fn entry<Q>(&self, key: &Q) -> Entry<'_, K, V, S>
     where
@@ -476,6 +476,23 @@ where
                 Slot::Ready(_) => None,
             })
             .collect()
+    }
+}
+
+// By hand: a derive would require `S: Debug`, which the default hasher is not.
+impl<K, V, S> fmt::Debug for Entry<'_, K, V, S>
+where
+    K: Eq + Hash,
+    V: fmt::Debug,
+    S: BuildHasher,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Ready(value) => f.debug_tuple("Ready").field(value).finish(),
+            Entry::Pending(waiter) => f.debug_tuple("Pending").field(waiter).finish(),
+            Entry::Vacant(guard) => f.debug_tuple("Vacant").field(guard).finish(),
+            Entry::Closed => f.write_str("Closed"),
+        }
     }
 }
 
