@@ -240,7 +240,7 @@ impl UnzipCache {
             }
             // A process that does not take the lock won the race: its directory is
             // complete (renamed into place whole), ours was discarded.
-            Err(UnzipError::DestinationExists { .. }) => Ok(dest),
+            Err(UnzipError::DestinationExists { .. }) if dest.is_dir() => Ok(dest),
             Err(error) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 Err(CacheError::Unzip(Arc::new(error)))
