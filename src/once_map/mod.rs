@@ -430,7 +430,7 @@ where
         // No lost wakeup: waiters check `closed` and block in one lock hold, and we
         // set it under that lock; every waiter either sees it or is parked and woken.
         for flight in inner.flights.values() {
-            flight.cond.notify_all();
+            flight.notify_all();
         }
     }
 

@@ -73,8 +73,9 @@ impl<V> Clone for Outcome<V> {
 /// One run of a job.
 #[derive(Debug)]
 pub(super) struct Flight<V> {
-    /// Waiters of this flight, and only they, block on this condvar.
-    pub(super) cond: Arc<Condvar>,
+    /// Waiters of this flight, and only they, block on this condvar. Created by the
+    /// first waiter: most jobs are never waited for, and they skip the allocation.
+    pub(super) cond: Option<Arc<Condvar>>,
     /// The thread that runs the job (guards are `!Send`, so this never changes).
     pub(super) owner: Thread,
     pub(super) started: Instant,
@@ -83,6 +84,15 @@ pub(super) struct Flight<V> {
     pub(super) waiters: usize,
     /// `None` while the job runs.
     pub(super) outcome: Option<Outcome<V>>,
+}
+
+impl<V> Flight<V> {
+    /// Wakes every thread blocked on this flight (there are none without a condvar).
+    pub(super) fn notify_all(&self) {
+        if let Some(cond) = &self.cond {
+            cond.notify_all();
+        }
+    }
 }
 
 /// Everything behind the map's mutex.
@@ -111,7 +121,7 @@ impl<K, V, S> Inner<K, V, S> {
         let id = self.next_flight;
         self.next_flight += 1;
         let flight = Flight {
-            cond: Arc::new(Condvar::new()),
+            cond: None,
             owner,
             started: Instant::now(),
             waiters: 0,
@@ -125,7 +135,7 @@ impl<K, V, S> Inner<K, V, S> {
     pub(super) fn add_waiter(&mut self, id: FlightId) -> Arc<Condvar> {
         let flight = self.flight_mut(id);
         flight.waiters += 1;
-        Arc::clone(&flight.cond)
+        Arc::clone(flight.cond.get_or_insert_with(|| Arc::new(Condvar::new())))
     }
 
     /// Records how flight `id` ended and wakes its waiters.
@@ -142,8 +152,9 @@ impl<K, V, S> Inner<K, V, S> {
         // No lost wakeup: a waiter checks `outcome` and blocks on `cond` in one lock
         // hold (the condvar releases the lock atomically), and we hold that lock here.
         // So every registered waiter either has not checked yet (and will see the
-        // outcome) or is parked on `cond` now (and is woken by this call).
-        flight.cond.notify_all();
+        // outcome) or is parked on `cond` now (and is woken by this call). `waiters > 0`
+        // here, and the first waiter created `cond`.
+        flight.notify_all();
         None
     }
 
