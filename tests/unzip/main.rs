@@ -4,4 +4,5 @@ mod support;
 
 mod atomicity;
 mod malicious;
+mod modes;
 mod round_trip;
