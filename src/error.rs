@@ -322,7 +322,8 @@ pub enum UnzipError {
         /// The name.
         name: String,
     },
-    /// The entry's compression method is neither stored (0) nor deflate (8).
+    /// The entry's compression method is neither stored (0) nor deflate (8), nor
+    /// Zstandard (93) with the `zstd` feature.
     #[error("entry {index} ({name:?}) uses unsupported compression method {method}")]
     UnsupportedMethod {
         /// Index of the entry.

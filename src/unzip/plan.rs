@@ -41,6 +41,21 @@ const S_IFLNK: u32 = 0o120_000;
 pub(crate) enum Method {
     Stored,
     Deflated,
+    /// Method 93, with the `zstd` feature.
+    #[cfg(feature = "zstd")]
+    Zstd,
+}
+
+impl Method {
+    /// The number in the headers (APPNOTE 4.4.5).
+    fn number(self) -> u16 {
+        match self {
+            Method::Stored => 0,
+            Method::Deflated => 8,
+            #[cfg(feature = "zstd")]
+            Method::Zstd => 93,
+        }
+    }
 }
 
 /// One regular file to write.
@@ -158,17 +173,23 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
         let method = match entry.compression() {
             CompressionMethod::Stored => Method::Stored,
             CompressionMethod::Deflated => Method::Deflated,
-            // Only for the error message; the deprecation is about matching on numbers.
+            // `to_u16` is deprecated in favour of matching on variants, but the zip
+            // crate only has a `Zstd` variant with its own `zstd` feature, which we
+            // do not need (we decompress ourselves): the number is the stable name.
             #[allow(deprecated)]
-            other => {
-                return Err(UnzipError::UnsupportedMethod {
-                    index,
-                    name,
-                    method: other.to_u16(),
-                });
-            }
+            other => match other.to_u16() {
+                #[cfg(feature = "zstd")]
+                93 => Method::Zstd,
+                number => {
+                    return Err(UnzipError::UnsupportedMethod {
+                        index,
+                        name,
+                        method: number,
+                    });
+                }
+            },
         };
-        let method_number = if method == Method::Stored { 0 } else { 8 };
+        let method_number = method.number();
         let (size, compressed) = (entry.size(), entry.compressed_size());
         let crc32 = entry.crc32();
 
@@ -192,7 +213,7 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
             let ratio_cap = compressed
                 .max(1)
                 .saturating_mul(limits.max_compression_ratio);
-            if method == Method::Deflated && size > ratio_cap {
+            if method != Method::Stored && size > ratio_cap {
                 return Err(UnzipError::CompressionRatio {
                     index,
                     name,

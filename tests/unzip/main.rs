@@ -6,3 +6,4 @@ mod atomicity;
 mod malicious;
 mod modes;
 mod round_trip;
+mod zstd;
