@@ -52,6 +52,8 @@ struct Scratch {
 }
 
 thread_local! {
+    /// Borrowed only in [`write_entry`], which calls neither rayon nor user code
+    /// while it holds the borrow, so no job can re-enter it on the same thread.
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
@@ -219,7 +221,8 @@ fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
             written: 0,
         };
         match entry.method {
-            Method::Stored => copy_stored(ctx, entry, &mut reader, &mut sink, &mut scratch.input),
+            // Stored bytes go straight from read to write: use the big buffer.
+            Method::Stored => copy_stored(ctx, entry, &mut reader, &mut sink, &mut scratch.output),
             Method::Deflated => inflate(ctx, entry, &mut reader, &mut sink, scratch),
             #[cfg(feature = "zstd")]
             Method::Zstd => unzstd(ctx, entry, &mut reader, &mut sink, scratch),
