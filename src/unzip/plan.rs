@@ -133,6 +133,7 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
     let mut tree: FxHashMap<String, Node> = FxHashMap::default();
     let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(zip.len());
     let mut names: Vec<String> = Vec::with_capacity(zip.len());
+    let mut header_owner: FxHashMap<u64, usize> = FxHashMap::default();
 
     for index in 0..zip.len() {
         let entry = zip.by_index_data(index).map_err(cd_err)?;
@@ -241,6 +242,12 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
         if header_start.saturating_add(30) > data_end_limit {
             return Err(out_of_bounds());
         }
+        // Two central entries on one local header (the "full overlap" of zip bombs)
+        // would otherwise show as a name mismatch on the second: name it for what it is.
+        if let Some(&other) = header_owner.get(&header_start) {
+            return Err(UnzipError::OverlappingEntries { index, name, other });
+        }
+        header_owner.insert(header_start, index);
         let local = match local_header::read(file, header_start, entry.name_raw().len())
             .map_err(read_err)?
         {
