@@ -176,6 +176,29 @@ impl CacheError {
 /// Whatever the variant, the destination does not exist afterwards and the staging
 /// directory has been removed, except for [`UnzipError::DestinationExists`], where the
 /// destination is someone else's.
+///
+/// # Examples
+///
+/// ```
+/// use inflight::{UnzipError, Unzipper};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let archive = dir.path().join("evil.zip");
+/// let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive)?);
+/// zip.start_file("../escape.txt", zip::write::SimpleFileOptions::default())?;
+/// zip.finish()?;
+///
+/// match Unzipper::new().unzip(&archive, &dir.path().join("out")) {
+///     Err(UnzipError::ParentEscape { index, name }) => {
+///         assert_eq!((index, name.as_str()), (0, "../escape.txt"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(!dir.path().join("out").exists());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UnzipError {
@@ -362,7 +385,8 @@ pub enum UnzipError {
         /// The name.
         name: String,
     },
-    /// The entry's compression method is neither stored (0) nor deflate (8).
+    /// The entry's compression method is neither stored (0) nor deflate (8), nor
+    /// Zstandard (93) with the `zstd` feature.
     #[error("entry {index} ({name:?}) uses unsupported compression method {method}")]
     UnsupportedMethod {
         /// Index of the entry.

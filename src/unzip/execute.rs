@@ -46,9 +46,14 @@ struct Scratch {
     input: Vec<u8>,
     output: Vec<u8>,
     inflater: Decompress,
+    /// Created on the first zstd entry a thread meets.
+    #[cfg(feature = "zstd")]
+    zstd: Option<zstd::stream::raw::Decoder<'static>>,
 }
 
 thread_local! {
+    /// Borrowed only in [`write_entry`], which calls neither rayon nor user code
+    /// while it holds the borrow, so no job can re-enter it on the same thread.
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
@@ -204,6 +209,8 @@ fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
             input: vec![0; IN_BUF],
             output: vec![0; OUT_BUF],
             inflater: Decompress::new(false),
+            #[cfg(feature = "zstd")]
+            zstd: None,
         });
         let mut reader =
             EntryReader::new(ctx.archive_file, entry.data_start, entry.compressed_size);
@@ -214,8 +221,11 @@ fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
             written: 0,
         };
         match entry.method {
-            Method::Stored => copy_stored(ctx, entry, &mut reader, &mut sink, &mut scratch.input),
+            // Stored bytes go straight from read to write: use the big buffer.
+            Method::Stored => copy_stored(ctx, entry, &mut reader, &mut sink, &mut scratch.output),
             Method::Deflated => inflate(ctx, entry, &mut reader, &mut sink, scratch),
+            #[cfg(feature = "zstd")]
+            Method::Zstd => unzstd(ctx, entry, &mut reader, &mut sink, scratch),
         }?;
         let actual = sink.crc.finalize();
         if sink.written != entry.size {
@@ -259,6 +269,22 @@ impl Sink<'_> {
     }
 }
 
+fn corrupt(entry: &FileEntry, message: String) -> Stop {
+    Stop::Failed(UnzipError::CorruptData {
+        index: entry.index,
+        name: entry.name.clone(),
+        source: io::Error::new(io::ErrorKind::InvalidData, message),
+    })
+}
+
+fn exceeds(entry: &FileEntry) -> Stop {
+    Stop::Failed(UnzipError::ExceedsDeclaredSize {
+        index: entry.index,
+        name: entry.name.clone(),
+        declared: entry.size,
+    })
+}
+
 fn read_err(ctx: &Context<'_>, source: io::Error) -> Stop {
     Stop::Failed(UnzipError::ReadArchive {
         archive: ctx.archive.to_owned(),
@@ -299,15 +325,10 @@ fn inflate(
         input,
         output,
         inflater,
+        ..
     } = scratch;
     inflater.reset(false);
-    let corrupt = |message: String| {
-        Stop::Failed(UnzipError::CorruptData {
-            index: entry.index,
-            name: entry.name.clone(),
-            source: io::Error::new(io::ErrorKind::InvalidData, message),
-        })
-    };
+    let corrupt = |message: String| corrupt(entry, message);
     let (mut start, mut end) = (0, 0);
     loop {
         if ctx.outcome.should_stop(entry.index) {
@@ -333,11 +354,7 @@ fn inflate(
         let produced = (inflater.total_out() - out_before) as usize;
         start += consumed;
         if produced as u64 > left {
-            return Err(Stop::Failed(UnzipError::ExceedsDeclaredSize {
-                index: entry.index,
-                name: entry.name.clone(),
-                declared: entry.size,
-            }));
+            return Err(exceeds(entry));
         }
         sink.put(&output[..produced])?;
         match status {
@@ -353,6 +370,83 @@ fn inflate(
                 return Err(corrupt("the deflate stream makes no progress".into()));
             }
             _ => {}
+        }
+    }
+}
+
+/// Largest Zstandard window accepted, as a power of two: 32 MiB. A frame header
+/// chooses the window the decoder allocates, so it is a size the archive declares;
+/// the library's default cap (128 MiB) per worker is more than a package archive
+/// needs. Frames that want more are reported as corrupt.
+#[cfg(feature = "zstd")]
+const ZSTD_WINDOW_LOG_MAX: u32 = 25;
+
+/// Decompresses a Zstandard entry under the same cap as [`inflate`]: never more than
+/// `entry.size + 1` bytes of output.
+#[cfg(feature = "zstd")]
+fn unzstd(
+    ctx: &Context<'_>,
+    entry: &FileEntry,
+    reader: &mut EntryReader<'_>,
+    sink: &mut Sink<'_>,
+    scratch: &mut Scratch,
+) -> Result<(), Stop> {
+    use zstd::stream::raw::{DParameter, Decoder, Operation};
+
+    let Scratch {
+        input,
+        output,
+        zstd,
+        ..
+    } = scratch;
+    let broken = |e: io::Error| corrupt(entry, e.to_string());
+    let decoder = match zstd {
+        Some(decoder) => {
+            decoder.reinit().map_err(broken)?;
+            decoder
+        }
+        None => {
+            let mut decoder = Decoder::new().map_err(broken)?;
+            decoder
+                .set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
+                .map_err(broken)?;
+            zstd.insert(decoder)
+        }
+    };
+    let (mut start, mut end) = (0, 0);
+    loop {
+        if ctx.outcome.should_stop(entry.index) {
+            return Err(Stop::Cancelled);
+        }
+        if start == end && reader.remaining() > 0 {
+            end = reader.read_chunk(input).map_err(|e| read_err(ctx, e))?;
+            start = 0;
+        }
+        let left = entry.size - sink.written;
+        let window = usize::try_from(left.saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .min(output.len());
+        let status = decoder
+            .run_on_buffers(&input[start..end], &mut output[..window])
+            .map_err(broken)?;
+        start += status.bytes_read;
+        if status.bytes_written as u64 > left {
+            return Err(exceeds(entry));
+        }
+        sink.put(&output[..status.bytes_written])?;
+        // A hint of 0 means a frame just ended and its output is fully flushed.
+        let frame_done = status.remaining == 0;
+        let input_done = start == end && reader.remaining() == 0;
+        if input_done && frame_done {
+            return Ok(());
+        }
+        if status.bytes_read == 0 && status.bytes_written == 0 {
+            let why = if input_done {
+                "the zstd stream ends inside a frame"
+            } else {
+                "the zstd stream makes no progress"
+            };
+            return Err(corrupt(entry, why.into()));
         }
     }
 }

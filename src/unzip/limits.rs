@@ -30,8 +30,10 @@ pub struct Limits {
     pub max_entry_size: u64,
     /// Most declared uncompressed bytes of all entries together. Default 32 GiB.
     pub max_total_size: u64,
-    /// Most declared uncompressed bytes per compressed byte of a deflated entry.
+    /// Most declared uncompressed bytes per compressed byte of a compressed entry.
     /// Default 1,100: deflate cannot exceed about 1,032:1, so a larger claim is a lie.
+    /// (Zstandard can legitimately go further on degenerate data such as long runs of
+    /// zeros; raise this if you extract such archives with the `zstd` feature.)
     pub max_compression_ratio: u64,
     /// Most bytes in an entry's name. Default 4,096 (Linux `PATH_MAX`).
     pub max_name_len: usize,

@@ -65,6 +65,27 @@ pub struct Unzipper {
 }
 
 /// What [`Unzipper::unzip`] produced.
+///
+/// # Examples
+///
+/// ```
+/// # use std::io::Write;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let archive = dir.path().join("a.zip");
+/// # let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive)?);
+/// # let options = zip::write::SimpleFileOptions::default();
+/// # zip.add_directory("empty/", options)?;
+/// # zip.start_file("src/lib.rs", options)?;
+/// # zip.write_all(b"// hi\n")?;
+/// # zip.finish()?;
+/// // An archive with `empty/` and `src/lib.rs`:
+/// let done = inflight::Unzipper::new().unzip(&archive, &dir.path().join("out"))?;
+/// assert_eq!((done.files, done.dirs, done.bytes), (1, 2, 6));
+/// assert!(done.dest.join("empty").is_dir());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Extracted {

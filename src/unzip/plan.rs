@@ -41,6 +41,21 @@ const S_IFLNK: u32 = 0o120_000;
 pub(crate) enum Method {
     Stored,
     Deflated,
+    /// Method 93, with the `zstd` feature.
+    #[cfg(feature = "zstd")]
+    Zstd,
+}
+
+impl Method {
+    /// The number in the headers (APPNOTE 4.4.5).
+    fn number(self) -> u16 {
+        match self {
+            Method::Stored => 0,
+            Method::Deflated => 8,
+            #[cfg(feature = "zstd")]
+            Method::Zstd => 93,
+        }
+    }
 }
 
 /// One regular file to write.
@@ -118,6 +133,7 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
     let mut tree: FxHashMap<String, Node> = FxHashMap::default();
     let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(zip.len());
     let mut names: Vec<String> = Vec::with_capacity(zip.len());
+    let mut header_owner: FxHashMap<u64, usize> = FxHashMap::default();
 
     for index in 0..zip.len() {
         let entry = zip.by_index_data(index).map_err(cd_err)?;
@@ -158,17 +174,23 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
         let method = match entry.compression() {
             CompressionMethod::Stored => Method::Stored,
             CompressionMethod::Deflated => Method::Deflated,
-            // Only for the error message; the deprecation is about matching on numbers.
+            // `to_u16` is deprecated in favour of matching on variants, but the zip
+            // crate only has a `Zstd` variant with its own `zstd` feature, which we
+            // do not need (we decompress ourselves): the number is the stable name.
             #[allow(deprecated)]
-            other => {
-                return Err(UnzipError::UnsupportedMethod {
-                    index,
-                    name,
-                    method: other.to_u16(),
-                });
-            }
+            other => match other.to_u16() {
+                #[cfg(feature = "zstd")]
+                93 => Method::Zstd,
+                number => {
+                    return Err(UnzipError::UnsupportedMethod {
+                        index,
+                        name,
+                        method: number,
+                    });
+                }
+            },
         };
-        let method_number = if method == Method::Stored { 0 } else { 8 };
+        let method_number = method.number();
         let (size, compressed) = (entry.size(), entry.compressed_size());
         let crc32 = entry.crc32();
 
@@ -192,7 +214,7 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
             let ratio_cap = compressed
                 .max(1)
                 .saturating_mul(limits.max_compression_ratio);
-            if method == Method::Deflated && size > ratio_cap {
+            if method != Method::Stored && size > ratio_cap {
                 return Err(UnzipError::CompressionRatio {
                     index,
                     name,
@@ -220,6 +242,12 @@ pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan,
         if header_start.saturating_add(30) > data_end_limit {
             return Err(out_of_bounds());
         }
+        // Two central entries on one local header (the "full overlap" of zip bombs)
+        // would otherwise show as a name mismatch on the second: name it for what it is.
+        if let Some(&other) = header_owner.get(&header_start) {
+            return Err(UnzipError::OverlappingEntries { index, name, other });
+        }
+        header_owner.insert(header_start, index);
         let local = match local_header::read(file, header_start, entry.name_raw().len())
             .map_err(read_err)?
         {

@@ -9,6 +9,35 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 ///
 /// Only regular files count: directories are all created, in one go, before the first
 /// report. `bytes_*` are declared uncompressed sizes.
+///
+/// # Examples
+///
+/// Driving a progress bar the caller owns (the library itself never prints):
+///
+/// ```
+/// use std::io::Write;
+/// use indicatif::ProgressBar;
+/// use inflight::{Progress, Unzipper};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let archive = dir.path().join("a.zip");
+/// # let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive)?);
+/// # zip.start_file("a.txt", zip::write::SimpleFileOptions::default())?;
+/// # zip.write_all(b"abc")?;
+/// # zip.finish()?;
+/// let bar = ProgressBar::hidden(); // ProgressBar::new(0) in a real program
+/// let handle = bar.clone();
+/// let unzipper = Unzipper::new().progress(move |p: Progress| {
+///     handle.set_length(p.bytes_total);
+///     handle.set_position(p.bytes_done);
+/// });
+/// unzipper.unzip(&archive, &dir.path().join("out"))?;
+/// bar.finish();
+/// assert_eq!(bar.position(), 3);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Progress {

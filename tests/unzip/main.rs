@@ -4,4 +4,6 @@ mod support;
 
 mod atomicity;
 mod malicious;
+mod modes;
 mod round_trip;
+mod zstd;

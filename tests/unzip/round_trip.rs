@@ -171,3 +171,34 @@ fn an_empty_archive_extracts_to_an_empty_directory() {
     assert_eq!((done.files, done.dirs, done.bytes), (0, 0, 0));
     assert!(super::support::listing(&scene.dest).is_empty());
 }
+
+#[test]
+fn zip64_local_headers_written_by_the_zip_crate_are_understood() {
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, method) in [
+        ("z64-deflated", CompressionMethod::Deflated),
+        ("z64-stored", CompressionMethod::Stored),
+    ] {
+        let options = SimpleFileOptions::default()
+            .compression_method(method)
+            .large_file(true);
+        zip.start_file(name, options).unwrap();
+        zip.write_all(&semi_compressible(100_000, 11)).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    // The first local header really uses the zip64 form: both 32-bit sizes saturated.
+    assert_eq!(bytes[18..26], [0xFF; 8]);
+    let scene = Scene::new(&bytes);
+    scene.unzip(&Unzipper::new()).unwrap();
+    let expected = reference(&bytes);
+    for name in ["z64-deflated", "z64-stored"] {
+        let Some(Node::File(content, _)) = expected.get(name) else {
+            panic!("{name} missing")
+        };
+        assert_eq!(
+            &std::fs::read(scene.dest.join(name)).unwrap(),
+            content,
+            "{name}"
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! Modes do not depend on the process umask, and data-descriptor archives are read.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use inflight::Unzipper;
+
+use crate::support::{Raw, Scene, build};
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Run only as a child of the test below, under `umask 077`.
+#[test]
+#[ignore = "run by modes_do_not_depend_on_the_umask in a child process"]
+fn child_extracts_with_documented_modes() {
+    let script = Raw {
+        mode: Some(0o100700),
+        ..Raw::stored("bin/run", b"#!/bin/sh\n")
+    };
+    let scene = Scene::new(&build(&[Raw::stored("pkg/data.txt", b"data"), script]));
+    scene.unzip(&Unzipper::new()).unwrap();
+    assert_eq!(mode(&scene.dest), 0o755);
+    assert_eq!(mode(&scene.dest.join("pkg")), 0o755);
+    assert_eq!(mode(&scene.dest.join("pkg/data.txt")), 0o644);
+    assert_eq!(mode(&scene.dest.join("bin/run")), 0o755);
+}
+
+#[test]
+fn modes_do_not_depend_on_the_umask() {
+    let exe = std::env::current_exe().unwrap();
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" --exact modes::child_extracts_with_documented_modes --ignored --quiet")
+        .arg(exe)
+        .output()
+        .unwrap();
+    let output = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success(),
+        "the child under umask 077 failed: {output}"
+    );
+    assert!(
+        output.contains("1 passed"),
+        "the child ran no test: {output}"
+    );
+}
+
+#[test]
+fn entries_with_data_descriptors_are_read_from_the_central_directory_sizes() {
+    let mut entry = Raw::deflated("streamed.txt", &b"streamed ".repeat(100));
+    entry.flags = 1 << 3;
+    entry.local_crc = Some(0);
+    entry.local_size = Some(0);
+    entry.local_csize = Some(0);
+    let scene = Scene::new(&build(&[entry]));
+    scene.unzip(&Unzipper::new()).unwrap();
+    assert_eq!(
+        std::fs::read(scene.dest.join("streamed.txt")).unwrap(),
+        b"streamed ".repeat(100)
+    );
+}
