@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{Entry, OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn abandoned_owner_wakes_every_waiter() {
@@ -17,10 +16,7 @@ fn abandoned_owner_wakes_every_waiter() {
             panic!("a new map has no value")
         };
         let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let map = Arc::clone(&map);
-                thread::spawn(move || map.wait(&1))
-            })
+            .map(|_| common::spawn_on(&map, move |map| map.wait(&1)))
             .collect();
         drop(guard);
         for waiter in waiters {

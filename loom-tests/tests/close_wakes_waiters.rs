@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{Entry, OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn close_wakes_a_blocked_waiter_while_the_owner_still_runs() {
@@ -16,14 +15,8 @@ fn close_wakes_a_blocked_waiter_while_the_owner_still_runs() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let waiter = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.wait(&1))
-        };
-        let closer = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.close())
-        };
+        let waiter = common::spawn_on(&map, move |map| map.wait(&1));
+        let closer = common::spawn_on(&map, move |map| map.close());
         closer.join().unwrap();
         // Only close can wake it: the job has not completed.
         assert_eq!(waiter.join().unwrap(), Err(WaitError::Closed));
@@ -40,14 +33,8 @@ fn close_racing_a_completion_gives_the_value_or_closed() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let waiter = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.wait(&1))
-        };
-        let closer = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.close())
-        };
+        let waiter = common::spawn_on(&map, move |map| map.wait(&1));
+        let closer = common::spawn_on(&map, move |map| map.close());
         guard.complete(7);
         let waited = waiter.join().unwrap();
         assert!(

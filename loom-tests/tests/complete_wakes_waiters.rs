@@ -15,10 +15,7 @@ fn complete_wakes_one_waiter() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let waiter = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.wait(&1))
-        };
+        let waiter = common::spawn_on(&map, move |map| map.wait(&1));
         guard.complete(7);
         assert_eq!(waiter.join().unwrap(), Ok(7));
         assert_eq!(map.get(&1), Some(7));

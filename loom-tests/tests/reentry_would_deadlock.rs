@@ -22,10 +22,7 @@ fn a_job_waiting_on_its_own_key_gets_would_deadlock() {
                 })
             })
         };
-        let other = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.get_or_init(&1, || 5))
-        };
+        let other = common::spawn_on(&map, move |map| map.get_or_init(&1, || 5));
         assert_eq!(reentrant.join().unwrap(), Ok(5));
         assert_eq!(other.join().unwrap(), Ok(5));
     });

@@ -7,7 +7,6 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{Entry, OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn remove_never_disturbs_a_job_in_flight() {
@@ -16,14 +15,8 @@ fn remove_never_disturbs_a_job_in_flight() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let waiter = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.wait(&1))
-        };
-        let remover = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.remove(&1))
-        };
+        let waiter = common::spawn_on(&map, move |map| map.wait(&1));
+        let remover = common::spawn_on(&map, move |map| map.remove(&1));
         guard.complete(7);
         let removed = remover.join().unwrap();
         let waited = waiter.join().unwrap();

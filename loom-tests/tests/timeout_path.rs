@@ -26,10 +26,7 @@ fn a_timed_out_waiter_leaves_without_disturbing_the_job() {
                 _ => panic!("the main thread owns the job"),
             })
         };
-        let patient = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.wait(&1))
-        };
+        let patient = common::spawn_on(&map, move |map| map.wait(&1));
         assert_eq!(impatient.join().unwrap(), Err(WaitError::TimedOut));
         // The timed-out waiter has left; at most the patient one is counted.
         let jobs = map.in_flight();

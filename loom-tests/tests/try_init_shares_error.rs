@@ -6,20 +6,17 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{OnceMap, TryInitError};
-use loom::thread;
 
 #[test]
 fn get_or_try_init_shares_the_error_and_a_later_call_retries() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
-        let failing = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.get_or_try_init(&1, || Err::<u32, _>("boom")))
-        };
-        let succeeding = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || map.get_or_try_init(&1, || Ok::<_, &str>(5)))
-        };
+        let failing = common::spawn_on(&map, move |map| {
+            map.get_or_try_init(&1, || Err::<u32, _>("boom"))
+        });
+        let succeeding = common::spawn_on(&map, move |map| {
+            map.get_or_try_init(&1, || Ok::<_, &str>(5))
+        });
         let failing = failing.join().unwrap();
         let succeeding = succeeding.join().unwrap();
         // Each either ran its own job or got the other's outcome.

@@ -26,10 +26,7 @@ fn two_keys_complete_concurrently_and_each_waiter_gets_its_own_value() {
         let owners = [owner(1), owner(2)];
         let waiters: Vec<_> = [1, 2]
             .into_iter()
-            .map(|key| {
-                let map = Arc::clone(&map);
-                thread::spawn(move || map.get_or_init(&key, || key * 10))
-            })
+            .map(|key| common::spawn_on(&map, move |map| map.get_or_init(&key, || key * 10)))
             .collect();
         for (waiter, key) in waiters.into_iter().zip([1, 2]) {
             assert_eq!(waiter.join().unwrap(), Ok(key * 10));

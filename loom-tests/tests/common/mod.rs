@@ -44,3 +44,16 @@ pub fn quiet_intended_panics() {
         }
     }));
 }
+
+/// Spawns a model thread that runs `f` with its own handle to `shared`.
+pub fn spawn_on<M, T>(
+    shared: &std::sync::Arc<M>,
+    f: impl FnOnce(&M) -> T + Send + 'static,
+) -> loom::thread::JoinHandle<T>
+where
+    M: Send + Sync + 'static,
+    T: Send + 'static,
+{
+    let shared = std::sync::Arc::clone(shared);
+    loom::thread::spawn(move || f(&shared))
+}
