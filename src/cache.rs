@@ -105,13 +105,32 @@ struct Counters {
 
 impl UnzipCache {
     /// A cache under `root` with a default [`Unzipper`]. Creates nothing yet: `root`
-    /// is created on the first extraction.
+    /// is created on the first extraction. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cache = inflight::UnzipCache::new("/tmp/wheels");
+    /// assert_eq!(cache.root(), std::path::Path::new("/tmp/wheels"));
+    /// assert_eq!(cache.stats().requests, 0);
+    /// ```
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self::with_unzipper(root, Unzipper::new())
     }
 
     /// A cache under `root` that extracts with `unzipper` (its limits, progress
-    /// callback and thread pool).
+    /// callback and thread pool). Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inflight::{Limits, UnzipCache, Unzipper};
+    ///
+    /// let mut limits = Limits::default();
+    /// limits.max_total_size = 1 << 30;
+    /// let cache = UnzipCache::with_unzipper("/tmp/wheels", Unzipper::new().limits(limits));
+    /// # let _ = cache;
+    /// ```
     pub fn with_unzipper(root: impl Into<PathBuf>, unzipper: Unzipper) -> Self {
         UnzipCache {
             root: root.into(),
@@ -121,7 +140,7 @@ impl UnzipCache {
         }
     }
 
-    /// The cache's root directory.
+    /// The cache's root directory. Never blocks.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -187,15 +206,23 @@ impl UnzipCache {
         }
     }
 
-    /// Forgets what this cache remembers about `id` (not the files): the next
-    /// [`unzip`](UnzipCache::unzip) of it looks at the disk again. Call it after
-    /// deleting `root/<id>` yourself. Never blocks on an extraction in flight, and
-    /// does not disturb one.
+    /// Forgets what this cache remembers about `id` (not the files) and returns the
+    /// path it had: the next [`unzip`](UnzipCache::unzip) of it looks at the disk
+    /// again. Call it after deleting `root/<id>` yourself. Never blocks on an
+    /// extraction in flight, and does not disturb one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cache = inflight::UnzipCache::new("/tmp/wheels");
+    /// assert_eq!(cache.forget("never-extracted"), None);
+    /// ```
     pub fn forget(&self, id: &str) -> Option<PathBuf> {
         self.paths.remove(id)
     }
 
-    /// Counters of what this cache has done, for reports and tests.
+    /// Counters of what this cache has done, for reports and tests. Never blocks.
+    /// See the [type's example](UnzipCache#examples).
     pub fn stats(&self) -> CacheStats {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let s = &self.stats;

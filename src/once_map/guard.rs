@@ -158,7 +158,20 @@ where
         matches!(slot, Slot::Pending(id) if *id == self.id)
     }
 
-    /// The key this guard owns.
+    /// The key this guard owns. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inflight::{Entry, OnceMap};
+    ///
+    /// let map: OnceMap<String, usize> = OnceMap::new();
+    /// if let Entry::Vacant(guard) = map.entry("numpy") {
+    ///     let len = guard.key().len();
+    ///     guard.complete(len);
+    /// }
+    /// assert_eq!(map.get("numpy"), Some(5));
+    /// ```
     pub fn key(&self) -> &K {
         self.key
             .as_ref()

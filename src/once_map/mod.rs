@@ -434,7 +434,16 @@ where
         }
     }
 
-    /// Whether [`close`](OnceMap::close) was called.
+    /// Whether [`close`](OnceMap::close) was called. Never blocks on a job.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: inflight::OnceMap<u32, u32> = inflight::OnceMap::new();
+    /// assert!(!map.is_closed());
+    /// map.close();
+    /// assert!(map.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.inner.lock().closed
     }
