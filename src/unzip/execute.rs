@@ -310,6 +310,15 @@ fn copy_stored(
     Ok(())
 }
 
+/// How much output a decoder may produce next: what is left of the declared size plus
+/// one byte (that byte, if produced, proves the stream is longer than declared), and
+/// never more than the buffer. The one place that bounds every decoder's output.
+fn output_window(left: u64, buffer: usize) -> usize {
+    usize::try_from(left.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(buffer)
+}
+
 /// Inflates a deflated entry, never producing more than `entry.size + 1` bytes: the
 /// output window handed to the inflater is capped at what is left of the declared
 /// size plus one byte, and that one extra byte, if produced, proves the stream is
@@ -339,9 +348,7 @@ fn inflate(
             start = 0;
         }
         let left = entry.size - sink.written;
-        let window = usize::try_from(left.saturating_add(1))
-            .unwrap_or(usize::MAX)
-            .min(output.len());
+        let window = output_window(left, output.len());
         let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
         let status = inflater
             .decompress(
@@ -423,9 +430,7 @@ fn unzstd(
             start = 0;
         }
         let left = entry.size - sink.written;
-        let window = usize::try_from(left.saturating_add(1))
-            .unwrap_or(usize::MAX)
-            .min(output.len());
+        let window = output_window(left, output.len());
         let status = decoder
             .run_on_buffers(&input[start..end], &mut output[..window])
             .map_err(broken)?;
