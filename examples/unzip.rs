@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use inflight::{CacheError, UnzipCache};
+use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
 struct Args {
@@ -109,9 +110,18 @@ fn run(args: Args) -> std::io::Result<bool> {
         .unwrap_or_else(|| scratch.path().join("cache"));
     let cache = UnzipCache::new(&root);
 
+    let hashing = Instant::now();
+    let ids: Vec<String> = archives
+        .iter()
+        .map(|a| content_id(a))
+        .collect::<std::io::Result<_>>()?;
+    eprintln!(
+        "hashed {} archives in {:.2} s",
+        archives.len(),
+        hashing.elapsed().as_secs_f64()
+    );
     // Every archive K times, interleaved (all archives, then all again), so that with
     // N threads pulling in order several of them want one archive at the same moment.
-    let ids: Vec<String> = archives.iter().map(|a| cache_id(a)).collect();
     let requests: Vec<usize> = (0..args.repeat).flat_map(|_| 0..archives.len()).collect();
     let distinct: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
 
@@ -150,12 +160,14 @@ fn run(args: Args) -> std::io::Result<bool> {
     }
 
     let stats = cache.stats();
-    let resolved = stats.extractions + stats.found_on_disk;
+    // A failed extraction resolved nothing: only the ones that succeeded count.
+    let extracted = stats.extractions - stats.failures;
+    let resolved = extracted + stats.found_on_disk;
     let once_each = resolved == distinct.len() as u64;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "inflight unzip: {} archives ({} distinct), {} requests from {} threads into {}",
+        "inflight unzip: {} archives ({} distinct by content), {} requests from {} threads into {}",
         archives.len(),
         distinct.len(),
         stats.requests,
@@ -215,7 +227,7 @@ fn run(args: Args) -> std::io::Result<bool> {
         out,
         "  each archive resolved once: {} ({} extracted + {} found on disk = {} of {} distinct)",
         if once_each { "yes" } else { "NO" },
-        stats.extractions,
+        extracted,
         stats.found_on_disk,
         resolved,
         distinct.len()
@@ -226,27 +238,18 @@ fn run(args: Args) -> std::io::Result<bool> {
     Ok(failures.is_empty() && once_each)
 }
 
-/// The cache id of an archive: its file name without the extension, with anything
-/// that is not safe in one path component replaced.
-fn cache_id(archive: &Path) -> String {
-    let stem = archive
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let id: String = stem
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    match id.trim_start_matches('.') {
-        "" => "archive".to_string(),
-        trimmed => trimmed.chars().take(200).collect(),
-    }
+/// The cache id of an archive: the SHA-256 of its bytes, in hex, as installers key
+/// their caches. Two archives share an id exactly when they hold the same bytes,
+/// whatever their paths or names: a file name alone would let `a/pkg-1.0.whl` be
+/// served the files of a different `b/pkg-1.0.whl`.
+fn content_id(archive: &Path) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(archive)?, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn progress_bar(total: usize) -> Option<ProgressBar> {

@@ -20,6 +20,9 @@
 //! A [`OnceMap`] keyed by id: concurrent callers for one id share one extraction and
 //! get the same path or the same error. A failed extraction is not memoized; the next
 //! call tries again. A successful one is memoized until [`UnzipCache::forget`].
+//!
+//! Why this is safe from any thread, and what holds across crashes and power cuts:
+//! see the docs of [`UnzipCache`].
 
 use std::fs::{self, File};
 use std::io;
@@ -63,6 +66,34 @@ use crate::unzip::Unzipper;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # Any thread, rayon's included
+///
+/// No request fails or hangs because of the thread it comes from.
+///
+/// The thread that owns an id's flight runs [`Unzipper::unzip`], which writes files on
+/// that same thread and only *spawns* helpers on the pool; it never waits inside
+/// rayon (no `join`, `scope` or `install`), so it never runs another queued request
+/// for the id it owns, and never waits for a helper that has not started (the
+/// full argument is in the source, `src/unzip/execute.rs`). The threads that wait for the flight block on
+/// the map's condvar; the extraction does not need them, so even when they are every
+/// worker of the pool (or the only one), the owner finishes alone. Tested with
+/// requests from `pool.spawn` on a custom pool, nested `par_iter` on the global pool,
+/// nested `join` on a one-thread pool, and plain threads mixed with pool workers.
+///
+/// # Crashes and power cuts
+///
+/// - A process killed half-way (`kill -9`) leaves a staging directory behind; the
+///   next extraction of the same id removes it. A staging directory's owner holds an
+///   advisory lock beside it for as long as it lives, so a live one is never touched.
+///   What stays behind are empty lock files: `.<id>.lock` and
+///   `.<id>.staging-<k>.lock`, one per extraction of the id that ran at the same time.
+/// - A power cut: by default files are not flushed to the device before the rename,
+///   so after a power cut `root/<id>` may exist with empty or short files, and the
+///   cache would trust it. Build the cache with
+///   [`Unzipper::durable`]`(true)` (through [`UnzipCache::with_unzipper`]) when the
+///   cache must survive that: every file and directory is flushed before the rename,
+///   so an id either is absent or complete.
 #[derive(Debug)]
 pub struct UnzipCache {
     root: PathBuf,
@@ -154,6 +185,10 @@ impl UnzipCache {
     /// complete on disk returns at once. `id` names the archive's contents: callers
     /// must give the same id only for archives with the same contents (a wheel's file
     /// name or hash, say).
+    ///
+    /// Safe to call from any thread: a plain thread, or a worker of rayon's global
+    /// pool or of any other pool (the only worker of a one-thread pool, inside a
+    /// nested `join`, included). See [the type's docs](UnzipCache#any-thread-rayons-included) for why.
     ///
     /// # Errors
     ///

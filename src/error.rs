@@ -212,6 +212,17 @@ pub enum UnzipError {
         #[source]
         source: std::io::Error,
     },
+    /// The archive path names something other than a regular file: a directory, a
+    /// FIFO, a socket or a device. Refused at once, without reading from it (a FIFO
+    /// would block the caller, and an id's lock with it, until something writes).
+    #[error("archive {archive} is not a regular file but a {kind}")]
+    NotAFile {
+        /// The archive's path.
+        archive: std::path::PathBuf,
+        /// What it is instead: `"directory"`, `"FIFO"`, `"socket"`, `"character device"`,
+        /// `"block device"` or `"special file"`.
+        kind: &'static str,
+    },
     /// The archive could not be read at some offset (an I/O error, not bad content).
     #[error("cannot read archive {archive}: {source}")]
     ReadArchive {

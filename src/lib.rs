@@ -81,8 +81,11 @@
 //! ```
 //!
 //! [`Unzipper::unzip`] blocks the calling thread until the archive is extracted or
-//! rejected; the writing happens on rayon's global pool (or the pool given to
-//! [`Unzipper::thread_pool`]). Building an `Unzipper` never blocks.
+//! rejected. The calling thread writes files itself and spawns helpers on the current
+//! rayon pool (or the pool given to [`Unzipper::thread_pool`]) that take files from
+//! the same list; it never runs other queued jobs and never waits for a helper that
+//! has not started, so it is safe to call from any thread, rayon's included. Building
+//! an `Unzipper` never blocks.
 //!
 //! ## Guarantees
 //!
@@ -127,7 +130,16 @@
 //!    (in a worker or in the progress callback) the staging directory is removed and
 //!    `dest` does not exist. `dest` must not exist beforehand; if another process
 //!    publishes it first, [`UnzipError::DestinationExists`] is returned and its
-//!    directory is left alone (a cache may count that as success).
+//!    directory is left alone (a cache may count that as success). A staging
+//!    directory left by a process that was killed is removed by the next extraction
+//!    of the same `dest`; a live one is never touched (each is guarded by an
+//!    advisory lock its process holds).
+//! 4. **Durable on request.** With [`Unzipper::durable`], every file and directory
+//!    is flushed to the device before the rename, so a power cut leaves no `dest` or
+//!    a complete one. Off by default: it costs a flush per file.
+//!
+//! An archive path that is not a regular file (a directory, a FIFO, a device) is
+//! refused with [`UnzipError::NotAFile`] before a byte is read.
 //!
 //! ## Compared with the alternatives
 //!

@@ -60,6 +60,24 @@ use crate::sync::{Mutex, thread};
 /// });
 /// assert_eq!(runs.load(Ordering::Relaxed), 1);
 /// ```
+///
+/// # Jobs that let their thread run other work
+///
+/// While a thread owns a key, it must not run unrelated queued work that may ask the
+/// map for the same key. A job that calls rayon's `join`, `scope`, `install` or
+/// `par_iter` on a pool does exactly that: while it waits for its parallel parts,
+/// rayon lets its thread run other jobs of the pool, and one of them may be another
+/// request for the key the thread owns. The map cannot let that request wait (the
+/// owner would be waiting for itself), so it gets [`WaitError::WouldDeadlock`]; with
+/// a plain `OnceLock` the same pattern hangs (rayon issue #1251). The same holds for
+/// any executor that runs queued tasks on a waiting thread.
+///
+/// Either keep such jobs off the threads that call the map, or, as
+/// [`UnzipCache`](crate::UnzipCache) does, have the owner do its work on its own
+/// thread and use the pool only for helpers it never waits for before they start.
+/// A related rule: a thread that blocks waiting for a key should not be one the
+/// owner's job needs to make progress (the last free worker of the pool the job
+/// runs on, say).
 pub struct OnceMap<K, V, S = FxBuildHasher> {
     inner: Mutex<Inner<K, V, S>>,
 }

@@ -1,27 +1,58 @@
 //! The execute phase: create the directories, then write the files in parallel.
 //!
+//! # Who writes the files, and why no caller can deadlock
+//!
+//! The thread that called `unzip` (the *owner*) writes files itself, taking them one
+//! at a time from a shared board in plan order (largest first), and spawns helper jobs
+//! on the rayon pool that take files from the same board. The owner never enters
+//! rayon's scheduler (no `join`, `scope` or `install`). Hence:
+//!
+//! 1. **No re-entry.** The owner never runs an unrelated queued job while it
+//!    extracts. Had it waited inside a rayon scope, as it used to, a rayon worker that
+//!    owns an `UnzipCache` flight could pick up a second request for the same id on
+//!    its own stack, which the map can only answer with `WouldDeadlock` (rayon issue
+//!    #1251 is the same trap with `OnceLock`, where it hangs).
+//! 2. **No waiting on queued work.** At the end the owner waits only for helpers that
+//!    have taken a file and are writing it. A file job blocks on nothing but the file
+//!    system: it takes no lock a caller can hold and calls into no pool. (The one
+//!    piece of user code in a job, the progress callback, must not wait for an
+//!    extraction; `Unzipper::progress` says so.)
+//!
+//! So an extraction finishes on its owner thread alone, whatever the pool is doing:
+//! every worker busy with other jobs, or blocked waiting for this very extraction (an
+//! `UnzipCache` request for the same id), or the owner being the pool's only worker.
+//! Helpers only make it faster when workers are free. A helper that starts after the
+//! board is empty finds nothing and returns; until it starts it holds only a `Weak`
+//! handle, so a late helper keeps neither the archive open nor any memory alive.
+//!
 //! # Invariants
 //!
-//! - Workers only read shared state: the [`Plan`], the archive `File` (through
-//!   positional reads), and the staging path. The only shared mutable state is
-//!   [`Outcome`]: an atomic lowest failing index and, behind a mutex taken only on
-//!   failure, the error that goes with it.
-//! - A worker writes exactly one path, its entry's, created with `O_CREAT|O_EXCL`
-//!   (`create_new`), so it never follows a link or touches another entry's file.
+//! - Workers (the owner and its helpers) read the shared [`Context`]: the plan's files,
+//!   the archive `File` (positional reads only), the staging path. They change only
+//!   the board (behind its mutex: the next file, the helpers at work), the
+//!   [`Outcome`], and the progress counters.
+//! - A worker writes exactly one path per file it takes, its entry's, created with
+//!   `O_CREAT|O_EXCL` (`create_new`), so it never follows a link or touches another
+//!   entry's file.
 //! - The error returned is the one of the lowest failing entry index, whatever the
 //!   timing: an entry is skipped (or abandoned between buffers) only once an entry with
 //!   a *lower* index has failed, so every entry below the final lowest failure has run
 //!   to completion and succeeded.
+//! - When the owner returns, no worker touches the staging directory any more: it has
+//!   taken every file, and every helper that took one has left the board.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::fs::{DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
 use flate2::{Decompress, FlushDecompress, Status};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::plan::{FileEntry, Method, Plan};
 use super::progress::Tracker;
@@ -41,7 +72,8 @@ const OUT_BUF: usize = 256 << 10;
 /// Per-thread buffers and inflater, reused across entries. Allocating them per entry
 /// would cost a 256 KiB `calloc` (an `mmap` plus page faults above glibc's threshold)
 /// and a 40 KiB inflate state for every file, which shows on archives of thousands of
-/// small files; keeping them per rayon worker costs 360 KiB per thread, once.
+/// small files; keeping them per thread costs 360 KiB per thread that ever wrote a
+/// file (the pool's workers and the threads that called `unzip`), once.
 struct Scratch {
     input: Vec<u8>,
     output: Vec<u8>,
@@ -70,13 +102,16 @@ impl From<UnzipError> for Stop {
     }
 }
 
-/// The lowest failing index and its error, shared by the workers.
+/// The lowest failing index and its error, and the first panic, shared by the workers.
 struct Outcome {
-    /// `usize::MAX` while nothing failed. Workers read it between buffers; `Relaxed` is
-    /// enough because it only decides whether to stop early, and the error itself is
-    /// handed over through the mutex.
+    /// `usize::MAX` while nothing failed; 0 after a panic, which cancels everything.
+    /// Workers read it between buffers; `Relaxed` is enough because it only decides
+    /// whether to stop early, and the error itself is handed over through the mutex.
     lowest: AtomicUsize,
     error: Mutex<Option<(usize, UnzipError)>>,
+    /// A panic of a file job or of the progress callback, resumed on the owner thread
+    /// once no worker is writing any more.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 impl Outcome {
@@ -91,16 +126,45 @@ impl Outcome {
         }
         self.lowest.fetch_min(index, Ordering::Relaxed);
     }
+
+    fn panicked(&self, payload: Box<dyn Any + Send>) {
+        self.panic.lock().get_or_insert(payload);
+        self.lowest.store(0, Ordering::Relaxed);
+    }
 }
 
-/// What the workers share.
-struct Context<'a> {
-    archive_file: &'a File,
-    archive: &'a Path,
-    root: &'a Path,
+/// Which file is next, and how many helpers are taking files.
+struct Board {
+    next: usize,
+    helpers_at_work: usize,
+}
+
+/// What the owner and its helpers share. It owns everything it holds, so a helper
+/// job is `'static`, as `rayon::spawn` requires.
+struct Context {
+    files: Vec<FileEntry>,
+    archive_file: File,
+    archive: PathBuf,
+    root: PathBuf,
     needs_chmod: bool,
-    tracker: &'a Tracker<'a>,
+    durable: bool,
+    tracker: Tracker,
     outcome: Outcome,
+    board: Mutex<Board>,
+    /// Signalled when the last helper at work leaves the board.
+    helpers_gone: Condvar,
+}
+
+/// The file jobs of one extraction: what [`write_files`] needs, by value.
+pub(crate) struct FileJobs {
+    pub(crate) files: Vec<FileEntry>,
+    pub(crate) archive_file: File,
+    pub(crate) archive: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) needs_chmod: bool,
+    /// Flush each file's data to the device before reporting it done.
+    pub(crate) durable: bool,
+    pub(crate) tracker: Tracker,
 }
 
 /// Creates every directory of the plan under `root`, parents first.
@@ -127,64 +191,126 @@ pub(crate) fn create_dirs(plan: &Plan, root: &Path, needs_chmod: bool) -> Result
     Ok(())
 }
 
-/// Writes every file of the plan under `root`, in parallel on the current rayon pool.
+/// Writes every file of `jobs`, on the calling thread and on helpers spawned on `pool`
+/// (the current rayon pool when `None`); see the module docs for why this cannot
+/// deadlock whatever thread calls it.
 ///
 /// # Parallelism
 ///
-/// One rayon job per file, spawned in plan order (largest first) with
-/// `scope_fifo`/`spawn_fifo`, so every worker, owner or thief, takes the oldest
-/// pending job: the largest file not started yet. That is greedy longest-first list
-/// scheduling, within 4/3 of the best makespan, and it means one big entry never
-/// waits behind small ones. Splitting the sorted list into contiguous ranges
-/// (`par_chunks`, or a default `par_iter`) would instead hand a thief the middle of
-/// the list and leave the first half, with every big file in it, to one thread. A job
-/// costs about 100 ns to spawn, nothing next to the `open` + `write` + `close`
-/// (several microseconds) of even an empty file.
+/// Files are taken in plan order (largest first) by whichever worker is free: greedy
+/// longest-first list scheduling, within 4/3 of the best makespan, so one big entry
+/// never waits behind small ones. Taking a file costs one uncontended lock (tens of
+/// nanoseconds), nothing next to the `open` + `write` + `close` (several
+/// microseconds) of even an empty file. One helper is spawned per pool thread,
+/// besides the owner, and never more than there are files for them: on an idle pool
+/// the owner and the workers together keep every core busy; on a busy pool the
+/// helpers start late or not at all and the owner carries on.
+///
+/// # Panics
+///
+/// Resumes a panic of the progress callback (or of a file job) once no worker is
+/// writing any more.
 pub(crate) fn write_files(
-    plan: &Plan,
-    archive_file: &File,
-    archive: &Path,
-    root: &Path,
-    needs_chmod: bool,
-    tracker: &Tracker<'_>,
+    jobs: FileJobs,
+    pool: Option<&rayon::ThreadPool>,
 ) -> Result<(), UnzipError> {
-    let ctx = Context {
-        archive_file,
-        archive,
-        root,
-        needs_chmod,
-        tracker,
+    let threads = pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    let helpers = threads.min(jobs.files.len().saturating_sub(1));
+    let ctx = Arc::new(Context {
+        files: jobs.files,
+        archive_file: jobs.archive_file,
+        archive: jobs.archive,
+        root: jobs.root,
+        needs_chmod: jobs.needs_chmod,
+        durable: jobs.durable,
+        tracker: jobs.tracker,
         outcome: Outcome {
             lowest: AtomicUsize::new(usize::MAX),
             error: Mutex::new(None),
+            panic: Mutex::new(None),
         },
-    };
-    let ctx = &ctx;
-    // A panic in a job (or in the progress callback it calls) is resumed here by
-    // rayon once every job has finished, so it unwinds through the caller's staging
-    // guard with no worker still writing.
-    rayon::scope_fifo(|scope| {
-        for entry in &plan.files {
-            scope.spawn_fifo(move |_| {
-                if ctx.outcome.should_stop(entry.index) {
-                    return;
-                }
-                match write_entry(ctx, entry) {
-                    Ok(()) => ctx.tracker.file_done(entry.size),
-                    Err(Stop::Cancelled) => {}
-                    Err(Stop::Failed(error)) => ctx.outcome.fail(entry.index, error),
-                }
-            });
-        }
+        board: Mutex::new(Board {
+            next: 0,
+            helpers_at_work: 0,
+        }),
+        helpers_gone: Condvar::new(),
     });
-    match ctx.outcome.error.lock().take() {
+    for _ in 0..helpers {
+        let weak = Arc::downgrade(&ctx);
+        match pool {
+            Some(pool) => pool.spawn(move || help(&weak)),
+            None => rayon::spawn(move || help(&weak)),
+        }
+    }
+    ctx.take_files();
+    // Every file is taken. Wait for the helpers still writing one; a helper that has
+    // not come to the board yet will find it empty and write nothing.
+    let mut board = ctx.board.lock();
+    while board.helpers_at_work > 0 {
+        ctx.helpers_gone.wait(&mut board);
+    }
+    drop(board);
+    let panic = ctx.outcome.panic.lock().take();
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
+    let error = ctx.outcome.error.lock().take();
+    match error {
         Some((_, error)) => Err(error),
         None => Ok(()),
     }
 }
 
+/// A helper job: takes files until none is left, unless the extraction is already over.
+fn help(weak: &Weak<Context>) {
+    let Some(ctx) = weak.upgrade() else {
+        return;
+    };
+    ctx.board.lock().helpers_at_work += 1;
+    ctx.take_files();
+    let mut board = ctx.board.lock();
+    board.helpers_at_work -= 1;
+    // No lost wake-up: the owner checks `helpers_at_work` and waits under this same
+    // lock, so it either sees the decrement or is already waiting when we notify.
+    if board.helpers_at_work == 0 {
+        ctx.helpers_gone.notify_all();
+    }
+}
+
+impl Context {
+    /// The next file nobody has taken yet.
+    fn take(&self) -> Option<&FileEntry> {
+        let mut board = self.board.lock();
+        let entry = self.files.get(board.next)?;
+        board.next += 1;
+        Some(entry)
+    }
+
+    /// Writes files until the board is empty. Never unwinds: a panic is recorded in
+    /// the outcome (and cancels the rest), to be resumed by the owner.
+    fn take_files(&self) {
+        while let Some(entry) = self.take() {
+            if self.outcome.should_stop(entry.index) {
+                continue;
+            }
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let result = write_entry(self, entry);
+                if result.is_ok() {
+                    self.tracker.file_done(entry.size);
+                }
+                result
+            }));
+            match result {
+                Ok(Ok(()) | Err(Stop::Cancelled)) => {}
+                Ok(Err(Stop::Failed(error))) => self.outcome.fail(entry.index, error),
+                Err(payload) => self.outcome.panicked(payload),
+            }
+        }
+    }
+}
+
 /// Creates one file and fills it with its entry's checked content.
-fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
+fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
     let path = ctx.root.join(&entry.path);
     let mode = if entry.executable { 0o755 } else { 0o644 };
     let write_err = |path: &PathBuf, source| {
@@ -213,7 +339,7 @@ fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
             zstd: None,
         });
         let mut reader =
-            EntryReader::new(ctx.archive_file, entry.data_start, entry.compressed_size);
+            EntryReader::new(&ctx.archive_file, entry.data_start, entry.compressed_size);
         let mut sink = Sink {
             file: &mut out,
             path: &path,
@@ -245,7 +371,13 @@ fn write_entry(ctx: &Context<'_>, entry: &FileEntry) -> Result<(), Stop> {
             }));
         }
         Ok(())
-    })
+    })?;
+    if ctx.durable {
+        // Durable mode: the data must be on the device before the directory that
+        // holds it can be renamed into place. `fdatasync` also covers the file size.
+        out.sync_data().map_err(|e| write_err(&path, e))?;
+    }
+    Ok(())
 }
 
 /// The output file, with the running CRC-32 and byte count of what went into it.
@@ -285,7 +417,7 @@ fn exceeds(entry: &FileEntry) -> Stop {
     })
 }
 
-fn read_err(ctx: &Context<'_>, source: io::Error) -> Stop {
+fn read_err(ctx: &Context, source: io::Error) -> Stop {
     Stop::Failed(UnzipError::ReadArchive {
         archive: ctx.archive.to_owned(),
         source,
@@ -294,7 +426,7 @@ fn read_err(ctx: &Context<'_>, source: io::Error) -> Stop {
 
 /// Copies a stored entry (its sizes were checked equal in the plan).
 fn copy_stored(
-    ctx: &Context<'_>,
+    ctx: &Context,
     entry: &FileEntry,
     reader: &mut EntryReader<'_>,
     sink: &mut Sink<'_>,
@@ -324,7 +456,7 @@ fn output_window(left: u64, buffer: usize) -> usize {
 /// size plus one byte, and that one extra byte, if produced, proves the stream is
 /// longer than declared.
 fn inflate(
-    ctx: &Context<'_>,
+    ctx: &Context,
     entry: &FileEntry,
     reader: &mut EntryReader<'_>,
     sink: &mut Sink<'_>,
@@ -392,7 +524,7 @@ const ZSTD_WINDOW_LOG_MAX: u32 = 25;
 /// `entry.size + 1` bytes of output.
 #[cfg(feature = "zstd")]
 fn unzstd(
-    ctx: &Context<'_>,
+    ctx: &Context,
     entry: &FileEntry,
     reader: &mut EntryReader<'_>,
     sink: &mut Sink<'_>,

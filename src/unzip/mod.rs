@@ -25,6 +25,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use self::execute::FileJobs;
 pub use self::limits::Limits;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
@@ -62,6 +63,7 @@ pub struct Unzipper {
     limits: Limits,
     progress: Option<ProgressFn>,
     pool: Option<Arc<rayon::ThreadPool>>,
+    durable: bool,
 }
 
 /// What [`Unzipper::unzip`] produced.
@@ -133,10 +135,13 @@ impl Unzipper {
     /// Calls `callback` once before the first file is written and once after each
     /// file is written and checked. Never blocks.
     ///
-    /// The callback runs on the worker threads, possibly on several at once, and its
-    /// reports can arrive slightly out of order (see [`Progress`]). Keep it short: a
-    /// worker waits for it. If it panics, the extraction stops, cleans up, and the
-    /// panic resumes in the caller of [`unzip`](Self::unzip).
+    /// The callback runs on the calling thread and on the pool's workers, possibly on
+    /// several at once, and its reports can arrive slightly out of order (see
+    /// [`Progress`]). Keep it short: a worker waits for it. It must not wait for an
+    /// extraction (an [`UnzipCache`](crate::UnzipCache) request, say): the extraction
+    /// it reports on waits for it, so that could deadlock. If it panics, the
+    /// extraction stops, cleans up, and the panic resumes in the caller of
+    /// [`unzip`](Self::unzip).
     ///
     /// # Examples
     ///
@@ -158,7 +163,14 @@ impl Unzipper {
         self
     }
 
-    /// Runs the parallel phase on `pool` instead of rayon's global pool. Never blocks.
+    /// Spawns the helpers of the parallel phase on `pool` instead of the current rayon
+    /// pool (the pool of the thread calling [`unzip`](Self::unzip), or rayon's global
+    /// pool when it is not a rayon worker). Never blocks.
+    ///
+    /// Any pool is safe, including one whose threads run your own jobs or wait for
+    /// extractions: the calling thread writes files itself and never waits for a
+    /// helper that has not started, so helpers speed an extraction up but are never
+    /// needed for it to finish.
     ///
     /// # Examples
     ///
@@ -176,10 +188,38 @@ impl Unzipper {
         self
     }
 
+    /// Durable mode: before `dest` is renamed into place, every file's data and every
+    /// directory of the tree are flushed to the device (`fdatasync` per file, `fsync`
+    /// per directory), and after the rename the parent directory is flushed too. A
+    /// power cut then leaves either no `dest` or a complete one, never one with empty
+    /// or short files. Never blocks.
+    ///
+    /// Off by default: on a real disk it costs several times the extraction itself on
+    /// archives of many small files (one flush per file; `benches/README.md` has the
+    /// numbers), and a crash of the process alone (not of the machine) never leaves a
+    /// partial `dest` either way, because the rename is the last step. Turn it on when
+    /// the extracted tree is trusted across reboots without being checked, as a
+    /// shared cache's is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let unzipper = inflight::Unzipper::new().durable(true);
+    /// # let _ = unzipper;
+    /// ```
+    #[must_use]
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+
     /// Extracts `archive` into the new directory `dest`.
     ///
-    /// Blocks until the extraction is complete or has failed, using the thread pool
-    /// for the writing. `dest` must not exist; its parent must. On success `dest`
+    /// Blocks until the extraction is complete or has failed. The calling thread
+    /// writes files itself, helped by jobs it spawns on the thread pool; it never runs
+    /// other queued pool jobs while it waits, and never needs a helper to start, so
+    /// the call is safe from any thread, a rayon worker's included (see
+    /// [`thread_pool`](Self::thread_pool)). `dest` must not exist; its parent must. On success `dest`
     /// appears at once, complete (one `rename`). On any error, and on a panic in a
     /// worker or in the progress callback, the staging directory is removed and
     /// `dest` is left as it was: absent, or someone else's.
@@ -227,37 +267,101 @@ impl Unzipper {
                 dest: dest.to_owned(),
             });
         }
-        let file = File::open(archive).map_err(|source| UnzipError::OpenArchive {
-            archive: archive.to_owned(),
-            source,
-        })?;
+        let file = open_archive(archive)?;
         let plan = plan::plan(&file, archive, &self.limits)?;
-
-        let staging = Staging::create(parent, dest_name)?;
-        let tracker = Tracker::new(self.progress.as_ref(), plan.files.len(), plan.total_bytes);
-        let run = || {
-            execute::create_dirs(&plan, staging.path(), staging.needs_chmod())?;
-            tracker.start();
-            execute::write_files(
-                &plan,
-                &file,
-                archive,
-                staging.path(),
-                staging.needs_chmod(),
-                &tracker,
-            )
-        };
-        match &self.pool {
-            Some(pool) => pool.install(run),
-            None => run(),
-        }?;
-        staging.publish(dest)?;
-        Ok(Extracted {
+        let extracted = Extracted {
             dest: dest.to_owned(),
             files: plan.files.len(),
             dirs: plan.dirs.len(),
             bytes: plan.total_bytes,
-        })
+        };
+
+        let staging = Staging::create(parent, dest_name)?;
+        execute::create_dirs(&plan, staging.path(), staging.needs_chmod())?;
+        let tracker = Tracker::new(self.progress.clone(), plan.files.len(), plan.total_bytes);
+        tracker.start();
+        let jobs = FileJobs {
+            files: plan.files,
+            archive_file: file,
+            archive: archive.to_owned(),
+            root: staging.path().to_owned(),
+            needs_chmod: staging.needs_chmod(),
+            durable: self.durable,
+            tracker,
+        };
+        execute::write_files(jobs, self.pool.as_deref())?;
+        if self.durable {
+            // Every file's data is on the device (each job synced its own); now the
+            // directory entries, children before the directories that hold them.
+            for dir in plan.dirs.iter().rev() {
+                publish::sync_dir(&staging.path().join(dir))?;
+            }
+            publish::sync_dir(staging.path())?;
+        }
+        staging.publish(dest, self.durable)?;
+        Ok(extracted)
+    }
+}
+
+/// Opens the archive for reading, refusing anything but a regular file before a byte
+/// is read.
+///
+/// On Unix the open itself is non-blocking (`O_NONBLOCK`): opening a FIFO for reading
+/// would otherwise wait for a writer, forever if none comes. The flag changes nothing
+/// for a regular file, whose reads never block on it.
+fn open_archive(archive: &Path) -> Result<File, UnzipError> {
+    let open_error = |source| UnzipError::OpenArchive {
+        archive: archive.to_owned(),
+        source,
+    };
+    let not_a_file = |file_type: std::fs::FileType| UnzipError::NotAFile {
+        archive: archive.to_owned(),
+        kind: describe(file_type),
+    };
+    let mut options = File::options();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = match options.open(archive) {
+        Ok(file) => file,
+        // Sockets cannot be opened at all, directories cannot on some platforms: say
+        // what the path is rather than what `open` made of it.
+        Err(e) => {
+            return Err(match std::fs::metadata(archive) {
+                Ok(meta) if !meta.is_file() => not_a_file(meta.file_type()),
+                _ => open_error(e),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(open_error)?;
+    if !meta.is_file() {
+        return Err(not_a_file(meta.file_type()));
+    }
+    Ok(file)
+}
+
+/// A name for a file type that is not a regular file, for [`UnzipError::NotAFile`].
+fn describe(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO";
+        }
+        if file_type.is_socket() {
+            return "socket";
+        }
+        if file_type.is_char_device() {
+            return "character device";
+        }
+        if file_type.is_block_device() {
+            return "block device";
+        }
+    }
+    if file_type.is_dir() {
+        "directory"
+    } else {
+        "special file"
     }
 }
 
@@ -270,6 +374,7 @@ impl fmt::Debug for Unzipper {
                 "thread_pool",
                 &self.pool.as_ref().map(|pool| pool.current_num_threads()),
             )
+            .field("durable", &self.durable)
             .finish()
     }
 }

@@ -54,25 +54,22 @@ pub struct Progress {
 /// The shared callback type.
 pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// Counters shared by the workers of one extraction.
+/// Counters shared by the workers of one extraction. Owns a handle on the callback,
+/// so helper jobs on the pool (which must be `'static`) can share it.
 ///
 /// Each report is a snapshot taken right after its own increments, so the counts in
 /// one report are consistent with each other, but two workers may deliver their
 /// reports in either order: a callback can see `files_done` 7 before 6.
-pub(crate) struct Tracker<'a> {
-    callback: Option<&'a ProgressFn>,
+pub(crate) struct Tracker {
+    callback: Option<ProgressFn>,
     files_done: AtomicUsize,
     bytes_done: AtomicU64,
     files_total: usize,
     bytes_total: u64,
 }
 
-impl<'a> Tracker<'a> {
-    pub(crate) fn new(
-        callback: Option<&'a ProgressFn>,
-        files_total: usize,
-        bytes_total: u64,
-    ) -> Self {
+impl Tracker {
+    pub(crate) fn new(callback: Option<ProgressFn>, files_total: usize, bytes_total: u64) -> Self {
         Tracker {
             callback,
             files_done: AtomicUsize::new(0),
@@ -84,7 +81,7 @@ impl<'a> Tracker<'a> {
 
     /// Reports the starting point (nothing done yet).
     pub(crate) fn start(&self) {
-        if let Some(callback) = self.callback {
+        if let Some(callback) = &self.callback {
             callback(Progress {
                 files_total: self.files_total,
                 bytes_total: self.bytes_total,
@@ -98,7 +95,7 @@ impl<'a> Tracker<'a> {
         // Relaxed: the counters are statistics; nothing else is published through them.
         let files_done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
         let bytes_done = self.bytes_done.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if let Some(callback) = self.callback {
+        if let Some(callback) = &self.callback {
             callback(Progress {
                 files_done,
                 files_total: self.files_total,
@@ -109,7 +106,7 @@ impl<'a> Tracker<'a> {
     }
 }
 
-impl fmt::Debug for Tracker<'_> {
+impl fmt::Debug for Tracker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tracker")
             .field("files_done", &self.files_done)

@@ -8,7 +8,7 @@ use inflight::{Limits, Progress, UnzipError as E, Unzipper};
 
 use crate::assert_matches;
 use crate::round_trip::semi_compressible;
-use crate::support::{Raw, Scene, build, listing};
+use crate::support::{Raw, Scene, beside, build, listing};
 
 fn good_files(count: usize) -> Vec<Raw> {
     (0..count)
@@ -123,7 +123,7 @@ fn an_existing_destination_is_never_replaced_or_merged_into() {
         Err(E::DestinationExists { .. })
     );
     assert_eq!(listing(&scene.dest), ["mine"]);
-    assert_eq!(listing(&scene.root.path().join("parent")), ["dest"]);
+    assert_eq!(beside(&scene.root.path().join("parent")), ["dest"]);
 }
 
 #[test]
@@ -148,27 +148,46 @@ fn racing_extractions_to_one_destination_publish_exactly_one() {
     for result in &results {
         assert_matches!(result, Ok(_) | Err(E::DestinationExists { .. }));
     }
-    assert_eq!(listing(&scene.root.path().join("parent")), ["dest"]);
+    assert_eq!(beside(&scene.root.path().join("parent")), ["dest"]);
     assert_eq!(listing(&scene.dest), ["d0", "d1", "d2", "d3"]);
 }
 
 #[test]
-fn a_dedicated_thread_pool_is_used_when_given() {
+fn helpers_run_on_the_thread_pool_given() {
     let scene = Scene::new(&build(&good_files(20)));
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(1)
+            .thread_name(|i| format!("given-pool-{i}"))
             .build()
             .unwrap(),
     );
-    let workers = Arc::new(Mutex::new(std::collections::HashSet::new()));
-    let names = Arc::clone(&workers);
-    let unzipper = Unzipper::new().thread_pool(pool).progress(move |_| {
-        names.lock().unwrap().insert(rayon::current_thread_index());
+    let caller = std::thread::current().id();
+    let writers = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let seen = Arc::clone(&writers);
+    let unzipper = Unzipper::new().thread_pool(pool).progress(move |p| {
+        let me = std::thread::current();
+        if me.id() == caller {
+            if p.files_done > 0 {
+                // Hold the caller in its report of its first file until a helper has
+                // written one, so the helpers cannot find the board empty.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        } else if p.files_done > 0 {
+            seen.lock()
+                .unwrap()
+                .insert(me.name().unwrap_or("").to_owned());
+        }
     });
     assert_eq!(scene.unzip(&unzipper).unwrap().files, 20);
-    let workers = workers.lock().unwrap();
-    assert_eq!(workers.iter().copied().collect::<Vec<_>>(), [Some(0)]);
+    let writers = writers.lock().unwrap();
+    assert_eq!(
+        writers.iter().cloned().collect::<Vec<_>>(),
+        ["given-pool-0"]
+    );
 }
 
 #[test]

@@ -143,7 +143,7 @@ fn a_varied_archive_extracts_to_exactly_what_a_serial_reader_sees() {
         0o755
     );
     assert_eq!(
-        super::support::listing(&scene.root.path().join("parent")),
+        super::support::beside(&scene.root.path().join("parent")),
         ["dest"]
     );
 }

@@ -1,0 +1,103 @@
+//! The main job (`examples/unzip.rs`), run as a user would run it: ids come from the
+//! archives' contents, and a failure is never reported as resolved.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{archive, contents, not_a_zip, read_tree, within};
+
+/// The example's binary, built (or found up to date) by the cargo that runs these
+/// tests, so a filtered run never tests a stale binary.
+fn example_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", "unzip", "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build --example unzip failed");
+    // Test binaries live in <target>/<profile>/deps, examples in <target>/<profile>/examples.
+    let deps = std::env::current_exe().unwrap();
+    let profile_dir = deps.parent().and_then(Path::parent).unwrap();
+    let exe = profile_dir
+        .join("examples")
+        .join(format!("unzip{}", std::env::consts::EXE_SUFFIX));
+    assert!(exe.is_file(), "{} is missing", exe.display());
+    exe
+}
+
+fn run(args: &[&Path]) -> (bool, String) {
+    let exe = example_binary();
+    let args: Vec<PathBuf> = args.iter().map(|a| a.to_path_buf()).collect();
+    within(120, move || {
+        let output = Command::new(exe)
+            .args(&args)
+            .args(["--threads", "4", "--repeat", "3"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.success(), stdout)
+    })
+}
+
+#[test]
+fn two_archives_with_one_file_name_and_different_bytes_get_their_own_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sub, seed) in [("a", 1), ("b", 2)] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        archive(&dir.path().join(sub), "pkg-1.0-py3-none-any.whl", seed, 12);
+    }
+    let a = dir.path().join("a/pkg-1.0-py3-none-any.whl");
+    let b = dir.path().join("b/pkg-1.0-py3-none-any.whl");
+    // The same bytes under a second path share the first one's id.
+    let a_again = dir.path().join("copy-of-a.whl");
+    std::fs::copy(&a, &a_again).unwrap();
+    let root = dir.path().join("cache");
+    let (ok, report) = run(&[&a, &b, &a_again, Path::new("--into"), &root]);
+    assert!(ok, "{report}");
+    assert!(report.contains("(2 distinct by content)"), "{report}");
+    assert!(
+        report.contains("each archive resolved once: yes"),
+        "{report}"
+    );
+    let trees: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .map(|p| read_tree(&p))
+        .collect();
+    assert_eq!(trees.len(), 2);
+    assert!(trees.contains(&contents(1, 12)) && trees.contains(&contents(2, 12)));
+    let ids: BTreeSet<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    // The ids are the archives' SHA-256 digests.
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn a_failed_extraction_is_not_counted_as_resolved_and_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = archive(dir.path(), "good-1.0.whl", 3, 5);
+    let bad = not_a_zip(dir.path(), "bad-1.0.whl");
+    let root = dir.path().join("cache");
+    let (ok, report) = run(&[&good, &bad, Path::new("--into"), &root]);
+    assert!(
+        !ok,
+        "the run succeeded despite a failed extraction:\n{report}"
+    );
+    assert!(
+        report.contains("each archive resolved once: NO"),
+        "{report}"
+    );
+    assert!(
+        report.contains("(1 extracted + 0 found on disk = 1 of 2 distinct)"),
+        "{report}"
+    );
+}
