@@ -43,9 +43,8 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::fs::{DirBuilder, File, OpenOptions, Permissions};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -55,6 +54,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use parking_lot::{Condvar, Mutex};
 
 use super::plan::{FileEntry, Method, Plan};
+use super::platform;
 use super::progress::Tracker;
 use super::reader::EntryReader;
 use crate::error::UnzipError;
@@ -175,17 +175,14 @@ pub(crate) struct FileJobs {
 /// `open` instead of a `create_dir_all` that would `stat` every ancestor and race
 /// with its siblings.
 pub(crate) fn create_dirs(plan: &Plan, root: &Path, needs_chmod: bool) -> Result<(), UnzipError> {
-    let mut builder = DirBuilder::new();
-    builder.mode(0o755);
     for dir in &plan.dirs {
         let path = root.join(dir);
-        builder.create(&path).map_err(|source| UnzipError::Write {
+        platform::create_dir(&path).map_err(|source| UnzipError::Write {
             path: path.clone(),
             source,
         })?;
         if needs_chmod {
-            std::fs::set_permissions(&path, Permissions::from_mode(0o755))
-                .map_err(|source| UnzipError::Write { path, source })?;
+            platform::set_dir_mode(&path).map_err(|source| UnzipError::Write { path, source })?;
         }
     }
     Ok(())
@@ -312,22 +309,16 @@ impl Context {
 /// Creates one file and fills it with its entry's checked content.
 fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
     let path = ctx.root.join(&entry.path);
-    let mode = if entry.executable { 0o755 } else { 0o644 };
+    let mode = platform::file_mode(entry.executable);
     let write_err = |path: &PathBuf, source| {
         Stop::Failed(UnzipError::Write {
             path: path.clone(),
             source,
         })
     };
-    let mut out = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&path)
-        .map_err(|e| write_err(&path, e))?;
+    let mut out = platform::create_file(&path, mode).map_err(|e| write_err(&path, e))?;
     if ctx.needs_chmod {
-        out.set_permissions(Permissions::from_mode(mode))
-            .map_err(|e| write_err(&path, e))?;
+        platform::set_file_mode(&out, mode).map_err(|e| write_err(&path, e))?;
     }
     SCRATCH.with(|cell| {
         let mut slot = cell.borrow_mut();

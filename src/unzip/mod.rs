@@ -16,6 +16,7 @@ mod limits;
 mod local_header;
 mod name;
 mod plan;
+mod platform;
 mod progress;
 mod publish;
 mod reader;
@@ -304,11 +305,7 @@ impl Unzipper {
 }
 
 /// Opens the archive for reading, refusing anything but a regular file before a byte
-/// is read.
-///
-/// On Unix the open itself is non-blocking (`O_NONBLOCK`): opening a FIFO for reading
-/// would otherwise wait for a writer, forever if none comes. The flag changes nothing
-/// for a regular file, whose reads never block on it.
+/// is read (see [`platform::archive_open_options`] for why a FIFO cannot block here).
 fn open_archive(archive: &Path) -> Result<File, UnzipError> {
     let open_error = |source| UnzipError::OpenArchive {
         archive: archive.to_owned(),
@@ -316,13 +313,9 @@ fn open_archive(archive: &Path) -> Result<File, UnzipError> {
     };
     let not_a_file = |file_type: std::fs::FileType| UnzipError::NotAFile {
         archive: archive.to_owned(),
-        kind: describe(file_type),
+        kind: platform::describe(file_type),
     };
-    let mut options = File::options();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = match options.open(archive) {
+    let file = match platform::archive_open_options().open(archive) {
         Ok(file) => file,
         // Sockets cannot be opened at all, directories cannot on some platforms: say
         // what the path is rather than what `open` made of it.
@@ -338,31 +331,6 @@ fn open_archive(archive: &Path) -> Result<File, UnzipError> {
         return Err(not_a_file(meta.file_type()));
     }
     Ok(file)
-}
-
-/// A name for a file type that is not a regular file, for [`UnzipError::NotAFile`].
-fn describe(file_type: std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "FIFO";
-        }
-        if file_type.is_socket() {
-            return "socket";
-        }
-        if file_type.is_char_device() {
-            return "character device";
-        }
-        if file_type.is_block_device() {
-            return "block device";
-        }
-    }
-    if file_type.is_dir() {
-        "directory"
-    } else {
-        "special file"
-    }
 }
 
 impl fmt::Debug for Unzipper {

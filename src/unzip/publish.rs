@@ -35,11 +35,11 @@
 //! nobody sees it half-written.
 
 use std::ffi::OsStr;
-use std::fs::{self, DirBuilder, File, Permissions, TryLockError};
+use std::fs::{self, File, TryLockError};
 use std::io::{self, ErrorKind};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::platform;
 use crate::error::UnzipError;
 
 /// A fresh, empty, hidden directory next to `dest`, removed on drop unless published.
@@ -122,24 +122,16 @@ impl Staging {
         // even for an instant; the mode we get back reveals whether the umask
         // strips any of the bits 0o755 (and so 0o644) needs. One `stat` here
         // saves a `chmod` per file in the common case (umask 022 or 002).
-        DirBuilder::new()
-            .mode(0o755)
-            .create(&path)
-            .map_err(write_error(&path))?;
+        platform::create_dir(&path).map_err(write_error(&path))?;
         let mut staging = Staging {
             path,
             _slot: slot,
             needs_chmod: false,
             published: false,
         };
-        let mode = fs::metadata(&staging.path)
-            .map_err(write_error(&staging.path))?
-            .permissions()
-            .mode();
-        if mode & 0o777 != 0o755 {
+        if platform::umask_strips(&staging.path).map_err(write_error(&staging.path))? {
             staging.needs_chmod = true;
-            fs::set_permissions(&staging.path, Permissions::from_mode(0o755))
-                .map_err(write_error(&staging.path))?;
+            platform::set_dir_mode(&staging.path).map_err(write_error(&staging.path))?;
         }
         Ok(staging)
     }
@@ -169,7 +161,7 @@ impl Staging {
                 dest: dest.to_owned(),
             });
         }
-        match fs::rename(&self.path, dest) {
+        match platform::rename_dir(&self.path, dest) {
             Ok(()) => {
                 self.published = true;
             }
@@ -205,9 +197,7 @@ impl Staging {
 /// Flushes a directory's entries to the device (`fsync` on the directory), so files
 /// created or renamed in it survive a power cut.
 pub(crate) fn sync_dir(path: &Path) -> Result<(), UnzipError> {
-    File::open(path)
-        .and_then(|dir| dir.sync_all())
-        .map_err(write_error(path))
+    platform::sync_dir(path).map_err(write_error(path))
 }
 
 /// Removes the staging directories of `stem`'s slots other than `mine` whose lock can

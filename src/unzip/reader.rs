@@ -1,20 +1,20 @@
 //! Positional reads from the one archive `File` that every worker shares.
 //!
-//! `FileExt::read_at` is `pread(2)`: it takes the offset as an argument and never
-//! touches the file's cursor, so any number of threads can read through one `&File`
-//! at once, with no mutex and no reopening by path. (A `Read + Seek` handle would
-//! need a lock around every seek-then-read pair, serialising the workers.)
+//! [`platform::read_at`](super::platform::read_at) is `pread(2)` on Unix (a
+//! `ReadFile` at an offset on Windows): it takes the offset as an argument, so any
+//! number of threads can read through one `&File` at once, with no mutex and no
+//! reopening by path. (A `Read + Seek` handle would need a lock around every
+//! seek-then-read pair, serialising the workers.)
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 
 /// Reads into `buf` at `offset` until `buf` is full or the file ends; returns the
 /// number of bytes read.
 pub(crate) fn read_up_to_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+        match super::platform::read_at(file, &mut buf[filled..], offset + filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
