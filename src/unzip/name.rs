@@ -5,8 +5,21 @@
 //! things on different systems. The checks run in a fixed order so that a name breaking
 //! several rules always gets the same error (`C:\x` is a drive prefix, not a backslash).
 
-use crate::Limits;
+use super::limits::Limits;
 use crate::error::UnzipError;
+
+/// Longest path component, in bytes (`NAME_MAX` on Linux and macOS; most file
+/// systems, whatever the platform, stop at 255).
+pub(crate) const NAME_MAX: usize = 255;
+
+/// Longest path the platform accepts in a system call, without the terminating NUL
+/// (`PATH_MAX` is 4,096 with it on Linux, 1,024 on macOS).
+#[cfg(target_os = "macos")]
+pub(crate) const PATH_MAX: usize = 1_023;
+/// Longest path the platform accepts in a system call, without the terminating NUL
+/// (`PATH_MAX` is 4,096 with it on Linux, 1,024 on macOS).
+#[cfg(not(target_os = "macos"))]
+pub(crate) const PATH_MAX: usize = 4_095;
 
 /// A name that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +34,9 @@ pub(crate) struct NormalName {
 
 /// Checks `name` (entry `index`) against the rules and returns its normalized path.
 ///
-/// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, `..`
-/// escape, emptiness, depth.
+/// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, then
+/// component by component a component over [`NAME_MAX`] or a `..` escape, emptiness,
+/// depth.
 pub(crate) fn normalize(
     index: usize,
     name: &str,
@@ -72,6 +86,15 @@ pub(crate) fn normalize(
     let mut last = "";
     for part in name.split('/') {
         last = part;
+        // Even a component that `..` removes again: a reader that drops `..` instead
+        // of resolving it (CPython's `extractall`) would still create it.
+        if part.len() > NAME_MAX {
+            return Err(UnzipError::ComponentTooLong {
+                index,
+                name: owned(),
+                len: part.len(),
+            });
+        }
         match part {
             "" | "." => {}
             ".." => {
@@ -104,6 +127,27 @@ pub(crate) fn normalize(
         path: parts.join("/"),
         is_dir: matches!(last, "" | "." | ".."),
     })
+}
+
+/// Checks that `path` (normalized) fits under a directory path of `base_len` bytes:
+/// `base/path` must be at most [`PATH_MAX`] bytes, or writing it would fail with
+/// `ENAMETOOLONG` half-way through the extraction.
+pub(crate) fn check_fits(
+    index: usize,
+    name: &str,
+    path: &str,
+    base_len: usize,
+) -> Result<(), UnzipError> {
+    let len = base_len.saturating_add(1).saturating_add(path.len());
+    if len > PATH_MAX {
+        return Err(UnzipError::PathTooLong {
+            index,
+            name: name.to_owned(),
+            len,
+            limit: PATH_MAX,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -146,6 +190,27 @@ mod tests {
         assert!(matches!(
             normalize(0, "a/\0/../..", &limits),
             Err(UnzipError::ControlCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn a_component_over_name_max_is_refused_even_when_dotdot_removes_it() {
+        let long = "x".repeat(NAME_MAX + 1);
+        for name in [format!("a/{long}"), format!("{long}/../b")] {
+            assert!(matches!(
+                normalize(3, &name, &Limits::default()),
+                Err(UnzipError::ComponentTooLong { index: 3, len: 256, .. })
+            ));
+        }
+        assert_eq!(ok(&"x".repeat(NAME_MAX)).depth, 1);
+    }
+
+    #[test]
+    fn a_path_that_does_not_fit_under_the_destination_is_refused() {
+        assert!(check_fits(0, "n", &"a".repeat(100), PATH_MAX - 101).is_ok());
+        assert!(matches!(
+            check_fits(0, "n", &"a".repeat(100), PATH_MAX - 100),
+            Err(UnzipError::PathTooLong { len, limit: PATH_MAX, .. }) if len == PATH_MAX + 1
         ));
     }
 

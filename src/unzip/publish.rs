@@ -19,6 +19,18 @@ use crate::error::UnzipError;
 /// processes sharing a cache directory.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Longest stem of `dest`'s name kept in a staging name, so that the staging name
+/// stays under `NAME_MAX` (255) whatever the length of `dest`'s name.
+const STEM_MAX: usize = 200;
+
+/// The longest staging path [`Staging::create`] can make for `dest_name` under
+/// `parent`: `.{stem}.tmp-{pid}-{counter}` with a pid of up to 10 digits and a
+/// counter of up to 20. The plan checks every entry's path against it.
+pub(crate) fn staging_len_bound(parent: &Path, dest_name: &OsStr) -> usize {
+    let stem = STEM_MAX.min(dest_name.len().saturating_mul(3));
+    parent.as_os_str().len() + 1 + 1 + stem + ".tmp-".len() + 10 + 1 + 20
+}
+
 /// A fresh, empty, hidden directory next to `dest`, removed on drop unless published.
 #[derive(Debug)]
 pub(crate) struct Staging {
@@ -32,9 +44,8 @@ pub(crate) struct Staging {
 impl Staging {
     /// Creates `<parent>/.<dest_name>.tmp-<pid>-<counter>` with mode 0o755.
     pub(crate) fn create(parent: &Path, dest_name: &OsStr) -> Result<Self, UnzipError> {
-        // Keep the staging name under NAME_MAX (255) whatever the length of dest's name.
         let mut stem: String = dest_name.to_string_lossy().into_owned();
-        while stem.len() > 200 {
+        while stem.len() > STEM_MAX {
             stem.pop();
         }
         let pid = std::process::id();
