@@ -212,16 +212,20 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
             file_len,
         });
     }
-    let comment = &tail[at + END_LEN as usize..];
-    for pos in 0..comment.len().saturating_sub(3) {
-        let word = u32_at(comment, pos);
-        if let Some(&(_, signature)) = COMMENT_FORBIDDEN.iter().find(|(sig, _)| *sig == word) {
-            return Err(UnzipError::SignatureInComment {
-                end_record: offset,
-                offset: offset + END_LEN + pos as u64,
-                signature,
-            });
-        }
+    check_comment(&tail, base, at)?;
+    // An earlier record whose comment also ends at the end of the file holds this one
+    // in its comment: a second archive appended as a comment. A reader that stops at
+    // the first plausible record (forward scanners) reads the outer archive,
+    // CPython and the zip crate the inner one.
+    if let Some(earlier) = (0..at).find(|&p| {
+        u32_at(&tail, p) == END_SIGNATURE
+            && base + p as u64 + END_LEN + u64::from(u16_at(&tail, p + 20)) == file_len
+    }) {
+        return Err(UnzipError::SignatureInComment {
+            end_record: base + earlier as u64,
+            offset,
+            signature: "end of central directory",
+        });
     }
     let b = &tail[at..at + END_LEN as usize];
     Ok(EndRecord {
@@ -235,6 +239,22 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
             cd_offset: u64::from(u32_at(b, 16)),
         },
     })
+}
+
+/// Refuses a record signature in the comment of the end record at `tail[at..]`.
+fn check_comment(tail: &[u8], base: u64, at: usize) -> Result<(), UnzipError> {
+    let comment = &tail[at + END_LEN as usize..];
+    for pos in 0..comment.len().saturating_sub(3) {
+        let word = u32_at(comment, pos);
+        if let Some(&(_, signature)) = COMMENT_FORBIDDEN.iter().find(|(sig, _)| *sig == word) {
+            return Err(UnzipError::SignatureInComment {
+                end_record: base + at as u64,
+                offset: base + (at + END_LEN as usize + pos) as u64,
+                signature,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A zip64 end record and locator that passed their own checks.
