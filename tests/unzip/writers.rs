@@ -9,8 +9,11 @@ use std::process::Command;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use inflight::Unzipper;
+
 use crate::python;
 use crate::round_trip::semi_compressible;
+use crate::support::Scene;
 
 /// A wheel-like tree for CPython to write: packages, a dist-info, an empty
 /// directory entry, an empty file and a larger binary.
@@ -126,7 +129,18 @@ fn seventy_thousand_entries_from_cpython_and_the_zip_crate_are_accepted() {
         let end = bytes.len() - 22;
         assert_eq!(bytes[end - 20..end - 16], *b"PK\x06\x07");
         assert_eq!(bytes[end + 10..end + 12], [0xFF, 0xFF]);
-        let (done, _) = python::assert_same_as_python(&bytes);
+        // Extracting 70,000 files twice more with CPython would triple the time of
+        // this test; its listing is enough to show it reads the same entries.
+        let shm = std::path::Path::new("/dev/shm");
+        let scene = if shm.is_dir() {
+            Scene::new_in(shm, &bytes)
+        } else {
+            Scene::new(&bytes)
+        };
+        let done = scene.unzip(&Unzipper::new()).unwrap();
         assert_eq!((done.files, done.dirs), (70_000, 100));
+        if let Some(names) = python::names(&scene.archive) {
+            assert_eq!(names.len(), 70_000);
+        }
     }
 }
