@@ -90,7 +90,10 @@ mod tests {
         b.extend_from_slice(&10u32.to_le_bytes());
         b.extend_from_slice(&20u32.to_le_bytes());
         let d = parse(&b, false).unwrap();
-        assert_eq!((d.crc32, d.compressed_size, d.uncompressed_size, d.len), (0xDEAD_BEEF, 10, 20, 16));
+        assert_eq!(
+            (d.crc32, d.compressed_size, d.uncompressed_size, d.len),
+            (0xDEAD_BEEF, 10, 20, 16)
+        );
     }
 
     #[test]
@@ -99,7 +102,10 @@ mod tests {
         b.extend_from_slice(&(5u64 << 32).to_le_bytes());
         b.extend_from_slice(&(6u64 << 32).to_le_bytes());
         let d = parse(&b, true).unwrap();
-        assert_eq!((d.crc32, d.compressed_size, d.uncompressed_size, d.len), (7, 5 << 32, 6 << 32, 20));
+        assert_eq!(
+            (d.crc32, d.compressed_size, d.uncompressed_size, d.len),
+            (7, 5 << 32, 6 << 32, 20)
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ const EMPTY_STREAM_MAX: u64 = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// A regular file; executable when its Unix mode has an execute bit.
-    File { executable: bool },
+    File {
+        executable: bool,
+    },
     Dir,
 }
 
@@ -139,15 +141,23 @@ mod tests {
     #[test]
     fn a_stream_with_content_or_trailing_bytes_is_not_empty() {
         assert!(!is_empty_deflate_stream(&[0x03, 0x00, 0x00]));
-        assert!(!is_empty_deflate_stream(&[0x01, 0x01, 0x00, 0xFE, 0xFF, b'x']));
+        assert!(!is_empty_deflate_stream(&[
+            0x01, 0x01, 0x00, 0xFE, 0xFF, b'x'
+        ]));
         assert!(!is_empty_deflate_stream(&[0x03]));
         assert!(!is_empty_deflate_stream(&[]));
     }
 
     #[test]
     fn a_mode_or_attribute_that_says_directory_needs_a_slash() {
-        assert!(matches!(classify(0, "d/", true, Some(0o040755), 0x10), Ok(Kind::Dir)));
-        assert!(matches!(classify(0, "d/", true, Some(0o100644), 0), Ok(Kind::Dir)));
+        assert!(matches!(
+            classify(0, "d/", true, Some(0o040755), 0x10),
+            Ok(Kind::Dir)
+        ));
+        assert!(matches!(
+            classify(0, "d/", true, Some(0o100644), 0),
+            Ok(Kind::Dir)
+        ));
         assert!(matches!(
             classify(0, "d", false, Some(0o040755), 0),
             Err(UnzipError::DirectoryWithoutSlash { .. })

@@ -199,7 +199,11 @@ mod tests {
         for name in [format!("a/{long}"), format!("{long}/../b")] {
             assert!(matches!(
                 normalize(3, &name, &Limits::default()),
-                Err(UnzipError::ComponentTooLong { index: 3, len: 256, .. })
+                Err(UnzipError::ComponentTooLong {
+                    index: 3,
+                    len: 256,
+                    ..
+                })
             ));
         }
         assert_eq!(ok(&"x".repeat(NAME_MAX)).depth, 1);

@@ -218,10 +218,7 @@ fn open_central_directory<'f>(
         })?);
     }
     // The structure checks leave the zip crate one reading; make sure it took it.
-    if zip.offset() != 0
-        || zip.central_directory_start() != layout.cd_start
-        || zip.len() != count
-    {
+    if zip.offset() != 0 || zip.central_directory_start() != layout.cd_start || zip.len() != count {
         return Err(cd_err(zip::result::ZipError::InvalidArchive(
             "the zip crate reads a different central directory".into(),
         )));
@@ -289,7 +286,13 @@ impl Builder<'_> {
             end: placed.end,
             index,
         });
-        add_to_tree(&mut self.tree, index, &name, &normal.path, kind == Kind::Dir)?;
+        add_to_tree(
+            &mut self.tree,
+            index,
+            &name,
+            &normal.path,
+            kind == Kind::Dir,
+        )?;
         if let Kind::File { executable } = kind {
             self.plan.files.push(FileEntry {
                 index,
@@ -602,10 +605,7 @@ fn add_to_tree(
 /// Walks the central directory and returns the first name that repeats exactly, as
 /// a [`UnzipError::DuplicateName`]. Only called when the zip crate reports duplicates
 /// (it keeps one entry per exact name, so we cannot see them through it).
-fn find_exact_duplicate(
-    reader: BufReader<&File>,
-    layout: &Layout,
-) -> std::io::Result<UnzipError> {
+fn find_exact_duplicate(reader: BufReader<&File>, layout: &Layout) -> std::io::Result<UnzipError> {
     let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut found = None;
     let mut index = 0;

@@ -113,13 +113,15 @@ pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
     let file_len = file.metadata().map_err(read_err)?.len();
     let end = find_end_record(file, archive, file_len)?;
     let end_at = end.offset;
-    let mut declared = end.declared;
-    let mut records_start = end_at;
-    if let Some(zip64) = read_zip64(file, end_at).map_err(read_err)?? {
-        declared = zip64.resolve(&end.declared)?;
-        records_start = zip64.offset;
-    }
-    check_single_disk(&declared)?;
+    let zip64 = read_zip64(file, end_at).map_err(read_err)??;
+    check_single_disk("end record", &end.declared, zip64.is_some())?;
+    let (declared, records_start) = match &zip64 {
+        Some(zip64) => {
+            check_single_disk("zip64 end record", &zip64.declared, false)?;
+            (zip64.resolve(&end.declared)?, zip64.offset)
+        }
+        None => (end.declared, end_at),
+    };
 
     // The central directory must end exactly where the end records begin. CPython
     // and the zip crate both take a shortfall for bytes prepended to the archive and
@@ -148,15 +150,19 @@ pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
         Err(offset) => return Err(UnzipError::CentralDirectoryJunk { offset }),
     };
     // CPython walks the central directory by its size, the zip crate by the count:
-    // with a count that is short, they list different entries. (A saturated 32-bit
-    // count was already checked against the zip64 one in `Zip64::resolve`.)
-    if declared.entries != found {
+    // with a count that is short, they list different entries. The 32-bit count may
+    // be saturated when a zip64 record holds the real one.
+    let narrow = end.declared.entries;
+    if narrow != found && !(zip64.is_some() && narrow == 0xFFFF) {
         return Err(UnzipError::EntryCountMismatch {
-            record: if records_start == end_at {
-                "end record"
-            } else {
-                "zip64 end record"
-            },
+            record: "end record",
+            declared: narrow,
+            found,
+        });
+    }
+    if zip64.is_some() && declared.entries != found {
+        return Err(UnzipError::EntryCountMismatch {
+            record: "zip64 end record",
             declared: declared.entries,
             found,
         });
@@ -295,7 +301,10 @@ fn read_zip64(file: &File, end_at: u64) -> io::Result<Zip64Result> {
         return Ok(Err(zip64_mismatch(locator_record, "disk numbers")));
     }
     let Some(offset) = locator_at.checked_sub(ZIP64_END_LEN) else {
-        return Ok(Err(zip64_mismatch(locator_record, "room for the zip64 end record")));
+        return Ok(Err(zip64_mismatch(
+            locator_record,
+            "room for the zip64 end record",
+        )));
     };
     if u64_at(&locator, 8) != offset {
         return Ok(Err(zip64_mismatch(
@@ -330,19 +339,18 @@ impl Zip64 {
     /// 32-bit end record either equals it or is saturated (`0xFFFF`, `0xFFFFFFFF`).
     /// CPython takes the zip64 values whenever the records are there; the zip crate
     /// only when a 32-bit field is saturated: they agree when the two records do.
+    /// (Entry counts are compared with the central directory itself, in [`read`].)
     fn resolve(&self, end: &Declared) -> Result<Declared, UnzipError> {
         let z = &self.declared;
-        let fields: [(&'static str, u64, u64, u64); 6] = [
+        let fields: [(&'static str, u64, u64, u64); 4] = [
             ("disk number", end.disk, z.disk, 0xFFFF),
             ("central directory disk", end.cd_disk, z.cd_disk, 0xFFFF),
             (
-                "entries on this disk",
-                end.entries_on_disk,
-                z.entries_on_disk,
-                0xFFFF,
+                "central directory size",
+                end.cd_size,
+                z.cd_size,
+                0xFFFF_FFFF,
             ),
-            ("entries", end.entries, z.entries, 0xFFFF),
-            ("central directory size", end.cd_size, z.cd_size, 0xFFFF_FFFF),
             (
                 "central directory offset",
                 end.cd_offset,
@@ -360,13 +368,21 @@ impl Zip64 {
 }
 
 /// Multi-disk archives are read differently by every tool (and not at all by most).
-fn check_single_disk(declared: &Declared) -> Result<(), UnzipError> {
-    if declared.disk != 0 || declared.cd_disk != 0 {
-        return Err(zip64_mismatch("end record", "disk numbers (multi-disk archive)"));
+/// With `saturated`, a 32-bit field of `0xFFFF` defers to the zip64 record.
+fn check_single_disk(
+    record: &'static str,
+    declared: &Declared,
+    saturated: bool,
+) -> Result<(), UnzipError> {
+    let zero = |n: u64| n == 0 || (saturated && n == 0xFFFF);
+    if !zero(declared.disk) || !zero(declared.cd_disk) {
+        return Err(zip64_mismatch(record, "disk numbers (multi-disk archive)"));
     }
-    if declared.entries_on_disk != declared.entries {
+    if declared.entries_on_disk != declared.entries
+        && !(saturated && declared.entries_on_disk == 0xFFFF)
+    {
         return Err(zip64_mismatch(
-            "end record",
+            record,
             "entries on this disk differ from the total",
         ));
     }

@@ -62,7 +62,8 @@ fn local_sizes_known_up_front_may_stand_beside_a_descriptor() {
 
 #[test]
 fn a_descriptor_disagreeing_with_the_central_directory_is_refused() {
-    let cases: [(&str, fn(&mut Descriptor)); 3] = [
+    type Edit = fn(&mut Descriptor);
+    let cases: [(&str, Edit); 3] = [
         ("crc", |d| d.crc ^= 1),
         ("compressed size", |d| d.csize += 1),
         ("uncompressed size", |d| d.size -= 1),

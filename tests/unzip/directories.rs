@@ -68,13 +68,19 @@ fn a_name_without_slash_whose_mode_says_directory_is_refused() {
         if python::available() {
             let out = scene.root.path().join("py");
             std::process::Command::new("python3")
-                .args(["-c", "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"])
+                .args([
+                    "-c",
+                    "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])",
+                ])
                 .arg(&scene.archive)
                 .arg(&out)
                 .status()
                 .unwrap();
             let tree = python::tree(&out);
-            assert!(tree.values().all(Option::is_some), "CPython writes a file: {tree:?}");
+            assert!(
+                tree.values().all(Option::is_some),
+                "CPython writes a file: {tree:?}"
+            );
             std::fs::remove_dir_all(&out).unwrap();
         }
         assert_matches!(reject(&bytes), E::DirectoryWithoutSlash { index: 0, .. });

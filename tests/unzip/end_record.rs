@@ -35,7 +35,11 @@ fn an_end_record_counting_fewer_entries_than_the_directory_holds_is_refused() {
         });
         let scene = Scene::new(&bytes);
         if let Some(names) = python::names(&scene.archive) {
-            assert_eq!(names, ["visible.txt", "second.txt"], "CPython walks by size");
+            assert_eq!(
+                names,
+                ["visible.txt", "second.txt"],
+                "CPython walks by size"
+            );
         }
         assert_matches!(
             reject(&bytes),
@@ -84,6 +88,29 @@ fn a_zip64_end_record_counting_fewer_entries_is_refused() {
 }
 
 #[test]
+fn a_32_bit_count_disagreeing_beside_a_zip64_record_is_refused() {
+    // Not saturated, so the zip crate takes it; CPython takes the zip64 record.
+    let bytes = Archive {
+        zip64: Some(Zip64::default()),
+        end: EndRecord {
+            entries: Some(1),
+            entries_on_disk: Some(1),
+            ..EndRecord::default()
+        },
+        ..Archive::new(two())
+    }
+    .bytes();
+    assert_matches!(
+        reject(&bytes),
+        E::EntryCountMismatch {
+            record: "end record",
+            declared: 1,
+            found: 2
+        }
+    );
+}
+
+#[test]
 fn honest_end_records_with_and_without_zip64_extract_as_cpython_does() {
     python::assert_same_as_python(&build(&two()));
     for saturate in [true, false] {
@@ -113,7 +140,11 @@ fn junk_inside_the_central_directory_is_refused() {
 #[test]
 fn a_central_directory_that_runs_into_the_end_record_is_refused() {
     let honest = build(&two());
-    let cd_size = u32::from_le_bytes(honest[honest.len() - 10..honest.len() - 6].try_into().unwrap());
+    let cd_size = u32::from_le_bytes(
+        honest[honest.len() - 10..honest.len() - 6]
+            .try_into()
+            .unwrap(),
+    );
     let bytes = with_end(EndRecord {
         cd_size: Some(cd_size + 4),
         ..EndRecord::default()
@@ -147,7 +178,11 @@ fn a_second_archive_hidden_in_the_comment_is_refused() {
     .bytes();
     let scene = Scene::new(&bytes);
     if let Some(names) = python::names(&scene.archive) {
-        assert_eq!(names, ["evil.txt"], "CPython reads the archive in the comment");
+        assert_eq!(
+            names,
+            ["evil.txt"],
+            "CPython reads the archive in the comment"
+        );
     }
     assert_matches!(
         reject(&bytes),
@@ -211,7 +246,13 @@ fn a_comment_length_past_the_end_of_the_file_is_refused() {
         ..Archive::new(two())
     }
     .bytes();
-    assert_matches!(reject(&bytes), E::CommentNotAtEnd { comment_len: 500, .. });
+    assert_matches!(
+        reject(&bytes),
+        E::CommentNotAtEnd {
+            comment_len: 500,
+            ..
+        }
+    );
 }
 
 #[test]
@@ -300,7 +341,13 @@ fn multi_disk_archives_are_refused() {
         cd_disk: 1,
         ..EndRecord::default()
     });
-    assert_matches!(reject(&bytes), E::EndRecordMismatch { record: "end record", .. });
+    assert_matches!(
+        reject(&bytes),
+        E::EndRecordMismatch {
+            record: "end record",
+            ..
+        }
+    );
     let bytes = Archive {
         zip64: Some(Zip64 {
             total_disks: Some(2),

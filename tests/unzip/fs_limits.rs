@@ -12,8 +12,15 @@ use crate::support::reject;
 fn a_path_component_over_255_bytes_is_refused() {
     let name = format!("pkg/{}.py", "m".repeat(253));
     assert_matches!(
-        reject(&build(&[Raw::stored("ok", b"ok"), Raw::stored(&name, b"x")])),
-        E::ComponentTooLong { index: 1, len: 256, .. }
+        reject(&build(&[
+            Raw::stored("ok", b"ok"),
+            Raw::stored(&name, b"x")
+        ])),
+        E::ComponentTooLong {
+            index: 1,
+            len: 256,
+            ..
+        }
     );
 }
 
@@ -28,7 +35,11 @@ fn a_path_too_long_for_the_platform_under_the_destination_is_refused() {
     // 4,090 bytes: under the name-length limit (4,096), over PATH_MAX (4,095 without
     // the NUL) once the destination's own path is in front.
     let component = "c".repeat(199);
-    let name = format!("{}/{}", vec![component.as_str(); 20].join("/"), "d".repeat(90));
+    let name = format!(
+        "{}/{}",
+        vec![component.as_str(); 20].join("/"),
+        "d".repeat(90)
+    );
     assert_eq!(name.len(), 4_090);
     assert_matches!(
         reject(&build(&[Raw::stored(&name, b"x")])),

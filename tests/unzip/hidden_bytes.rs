@@ -43,7 +43,10 @@ fn a_local_entry_the_central_directory_does_not_list_is_refused() {
         }
         .bytes();
         let hidden = String::from_utf8(three()[unlisted].name.clone()).unwrap();
-        assert!(streamed_names(&bytes).contains(&hidden), "a streaming reader extracts it");
+        assert!(
+            streamed_names(&bytes).contains(&hidden),
+            "a streaming reader extracts it"
+        );
         let scene = Scene::new(&bytes);
         if let Some(names) = python::names(&scene.archive) {
             assert!(!names.contains(&hidden), "CPython does not");
@@ -101,7 +104,10 @@ fn a_self_extracting_stub_with_adjusted_offsets_is_refused() {
         ..Archive::new(three())
     }
     .bytes();
-    assert!(streamed_names(&bytes).is_empty(), "a streaming reader finds nothing");
+    assert!(
+        streamed_names(&bytes).is_empty(),
+        "a streaming reader finds nothing"
+    );
     assert_matches!(reject(&bytes), E::Prefix { len: 64 });
 }
 

@@ -55,10 +55,12 @@ fn fill<W: Write + std::io::Seek>(zip: &mut ZipWriter<W>) {
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     for i in 0..30 {
         zip.start_file(format!("pkg/m{i}.py"), options).unwrap();
-        zip.write_all(format!("x = {i}\n").repeat(i).as_bytes()).unwrap();
+        zip.write_all(format!("x = {i}\n").repeat(i).as_bytes())
+            .unwrap();
     }
     zip.add_directory("pkg/data/", options).unwrap();
-    zip.start_file("pkg/big.bin", options.large_file(true)).unwrap();
+    zip.start_file("pkg/big.bin", options.large_file(true))
+        .unwrap();
     zip.write_all(&semi_compressible(200_000, 5)).unwrap();
 }
 
@@ -116,7 +118,8 @@ fn seventy_thousand_entries_from_cpython_and_the_zip_crate_are_accepted() {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     for i in 0..70_000 {
-        zip.start_file(format!("d{}/f{i}", i % 100), options).unwrap();
+        zip.start_file(format!("d{}/f{i}", i % 100), options)
+            .unwrap();
     }
     let from_zip_crate = zip.finish().unwrap().into_inner();
     let from_cpython = python::write(
