@@ -26,6 +26,7 @@ mod progress;
 mod publish;
 mod reader;
 mod structure;
+mod tree;
 
 use std::fmt;
 use std::fs::File;

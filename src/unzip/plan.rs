@@ -15,7 +15,7 @@
 //!    reported): [`entry_name`], [`normalize`] and [`check_fits`], [`kind::classify`],
 //!    [`check_encryption`], [`method`], [`check_declared_sizes`] (or
 //!    [`kind::directory_data`]), [`check_local_header`] with its data descriptor,
-//!    then [`add_to_tree`];
+//!    then the [`Tree`] of paths (duplicates, file/directory conflicts);
 //! 4. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
 //!
 //! Nothing here allocates from a size the archive declares: sizes are only compared
@@ -23,7 +23,6 @@
 //! size (names, one small record per entry), by the 64 KiB tail read for the end
 //! record, and by 64 KiB + 128 KiB per local header.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -40,6 +39,7 @@ use super::local_header::{self, Found, LocalHeader};
 use super::name::{check_fits, normalize};
 use super::reader::read_up_to_at;
 use super::structure::{self, Layout};
+use super::tree::Tree;
 use crate::error::UnzipError;
 
 /// General purpose flag bits (APPNOTE 4.4.4).
@@ -100,14 +100,6 @@ pub(crate) struct Plan {
     pub(crate) total_bytes: u64,
 }
 
-/// What a normalized path is in the tree being built.
-#[derive(Debug, Clone, Copy)]
-enum Node {
-    File(usize),
-    /// A directory, with the index of the entry that named it, if one did.
-    Dir(Option<usize>),
-}
-
 /// What the central directory declares about an entry's content.
 #[derive(Debug, Clone, Copy)]
 struct Declared {
@@ -136,7 +128,7 @@ struct Builder<'a> {
     base_len: usize,
     layout: Layout,
     plan: Plan,
-    tree: FxHashMap<String, Node>,
+    tree: Tree,
     spans: Vec<Span>,
     names: Vec<String>,
     header_owner: FxHashMap<u64, usize>,
@@ -164,7 +156,7 @@ pub(crate) fn plan(
         base_len,
         layout,
         plan: Plan::default(),
-        tree: FxHashMap::default(),
+        tree: Tree::default(),
         spans: Vec::with_capacity(zip.len()),
         names: Vec::with_capacity(zip.len()),
         header_owner: FxHashMap::default(),
@@ -209,13 +201,14 @@ fn open_central_directory<'f>(
         .map_err(cd_err)?;
     if zip.has_duplicate_names() {
         // The zip crate keeps one entry per exact name; find the hidden one ourselves.
-        let reader = BufReader::with_capacity(64 << 10, file);
-        return Err(find_exact_duplicate(reader, layout).map_err(|source| {
-            UnzipError::ReadArchive {
-                archive: archive.to_owned(),
-                source,
-            }
-        })?);
+        return Err(
+            structure::find_exact_duplicate(file, layout).map_err(|source| {
+                UnzipError::ReadArchive {
+                    archive: archive.to_owned(),
+                    source,
+                }
+            })?,
+        );
     }
     // The structure checks leave the zip crate one reading; make sure it took it.
     if zip.offset() != 0 || zip.central_directory_start() != layout.cd_start || zip.len() != count {
@@ -286,13 +279,8 @@ impl Builder<'_> {
             end: placed.end,
             index,
         });
-        add_to_tree(
-            &mut self.tree,
-            index,
-            &name,
-            &normal.path,
-            kind == Kind::Dir,
-        )?;
+        self.tree
+            .add(index, &name, &normal.path, kind == Kind::Dir)?;
         if let Kind::File { executable } = kind {
             self.plan.files.push(FileEntry {
                 index,
@@ -471,13 +459,8 @@ impl Builder<'_> {
         coverage::check(self.file, &mut self.spans, self.layout.cd_start, |index| {
             names.get(index).cloned().unwrap_or_default()
         })?;
-        let dirs: BTreeSet<String> = self
-            .tree
-            .into_iter()
-            .filter_map(|(path, node)| matches!(node, Node::Dir(_)).then_some(path))
-            .collect();
         let mut plan = self.plan;
-        plan.dirs = dirs.into_iter().collect();
+        plan.dirs = self.tree.into_dirs();
         plan.files
             .sort_unstable_by(|a, b| b.size.cmp(&a.size).then(a.index.cmp(&b.index)));
         Ok(plan)
@@ -555,79 +538,4 @@ fn local_disagreement(
     } else {
         None
     }
-}
-
-/// Records `path` and its implied parent directories, rejecting a path that is both a
-/// file and a directory, or that is named twice.
-fn add_to_tree(
-    tree: &mut FxHashMap<String, Node>,
-    index: usize,
-    name: &str,
-    path: &str,
-    is_dir: bool,
-) -> Result<(), UnzipError> {
-    let conflict = |other: &str| UnzipError::FileDirectoryConflict {
-        index,
-        name: name.to_owned(),
-        other: other.to_owned(),
-    };
-    for (at, _) in path.match_indices('/') {
-        let parent = &path[..at];
-        match tree.get(parent) {
-            Some(Node::File(_)) => return Err(conflict(parent)),
-            Some(Node::Dir(_)) => {}
-            None => {
-                tree.insert(parent.to_owned(), Node::Dir(None));
-            }
-        }
-    }
-    let duplicate = |first| UnzipError::DuplicateName {
-        index,
-        name: name.to_owned(),
-        first,
-    };
-    match (tree.get(path).copied(), is_dir) {
-        (Some(Node::File(first)), false) | (Some(Node::Dir(Some(first))), true) => {
-            Err(duplicate(first))
-        }
-        (Some(Node::File(_)), true) | (Some(Node::Dir(_)), false) => Err(conflict(path)),
-        (Some(Node::Dir(None)), true) | (None, true) => {
-            tree.insert(path.to_owned(), Node::Dir(Some(index)));
-            Ok(())
-        }
-        (None, false) => {
-            tree.insert(path.to_owned(), Node::File(index));
-            Ok(())
-        }
-    }
-}
-
-/// Walks the central directory and returns the first name that repeats exactly, as
-/// a [`UnzipError::DuplicateName`]. Only called when the zip crate reports duplicates
-/// (it keeps one entry per exact name, so we cannot see them through it).
-fn find_exact_duplicate(reader: BufReader<&File>, layout: &Layout) -> std::io::Result<UnzipError> {
-    let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-    let mut found = None;
-    let mut index = 0;
-    structure::walk_records(reader, layout.cd_start, layout.cd_end, |name| {
-        if found.is_none() {
-            match seen.get(name) {
-                Some(&first) => found = Some((index, name.to_vec(), first)),
-                None => {
-                    seen.insert(name.to_vec(), index);
-                }
-            }
-        }
-        index += 1;
-    })?
-    // `structure::read` walked these very records already.
-    .ok();
-    // The zip crate only reports duplicates that exist, so `found` is set; if it were
-    // not, naming the first entry twice is still a true "duplicate" verdict.
-    let (index, name, first) = found.unwrap_or((0, Vec::new(), 0));
-    Ok(UnzipError::DuplicateName {
-        index,
-        name: String::from_utf8_lossy(&name).into_owned(),
-        first,
-    })
 }

@@ -28,6 +28,8 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
+
 use super::reader::read_up_to_at;
 use crate::error::UnzipError;
 
@@ -436,4 +438,35 @@ pub(crate) fn walk_records<R: Read + Seek>(
         at += len;
     }
     Ok(Ok(()))
+}
+
+/// Walks the central directory and returns the first name that repeats exactly, as
+/// a [`UnzipError::DuplicateName`]. Only called when the zip crate reports duplicates
+/// (it keeps one entry per exact name, so we cannot see them through it).
+pub(crate) fn find_exact_duplicate(file: &File, layout: &Layout) -> io::Result<UnzipError> {
+    let reader = BufReader::with_capacity(64 << 10, file);
+    let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    let mut found = None;
+    let mut index = 0;
+    walk_records(reader, layout.cd_start, layout.cd_end, |name| {
+        if found.is_none() {
+            match seen.get(name) {
+                Some(&first) => found = Some((index, name.to_vec(), first)),
+                None => {
+                    seen.insert(name.to_vec(), index);
+                }
+            }
+        }
+        index += 1;
+    })?
+    // `read` walked these very records already.
+    .ok();
+    // The zip crate only reports duplicates that exist, so `found` is set; if it were
+    // not, naming the first entry twice is still a true "duplicate" verdict.
+    let (index, name, first) = found.unwrap_or((0, Vec::new(), 0));
+    Ok(UnzipError::DuplicateName {
+        index,
+        name: String::from_utf8_lossy(&name).into_owned(),
+        first,
+    })
 }
