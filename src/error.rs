@@ -411,6 +411,17 @@ pub enum UnzipError {
         /// The name.
         name: String,
     },
+    /// The name has a `..` component that stays inside the destination, or ends
+    /// with a `.` component. CPython's `extractall` drops such components (`a/b/../c`
+    /// becomes `a/b/c`, `a/.` a file `a`), pip and the zip crate resolve them (`a/c`,
+    /// a directory `a`): readers write different paths.
+    #[error("entry {index} has a `..` component or a final `.`: {name:?}")]
+    DotComponent {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
     /// The name is longer than [`Limits::max_name_len`](crate::Limits::max_name_len) bytes.
     #[error("entry {index} has a name of {len} bytes, more than the limit of {limit}")]
     NameTooLong {

@@ -101,6 +101,7 @@
 //!    | absolute path `/x`                          | [`UnzipError::AbsolutePath`]             |
 //!    | drive or UNC prefix `C:`, `\\srv`, `//srv`  | [`UnzipError::PathPrefix`]               |
 //!    | `..` escaping the destination               | [`UnzipError::ParentEscape`]             |
+//!    | `..` staying inside, or a final `.` (CPython drops them, others resolve them) | [`UnzipError::DotComponent`] |
 //!    | backslash                                   | [`UnzipError::Backslash`]                |
 //!    | NUL or control character                    | [`UnzipError::ControlCharacter`]         |
 //!    | empty or `.`-only name                      | [`UnzipError::EmptyName`]                |

@@ -28,7 +28,7 @@ pub(crate) struct NormalName {
     pub(crate) path: String,
     /// Number of components in `path`.
     pub(crate) depth: usize,
-    /// The name ends with `/` (or with a `.`/`..` component): it names a directory.
+    /// The name ends with `/`: it names a directory.
     pub(crate) is_dir: bool,
 }
 
@@ -36,7 +36,7 @@ pub(crate) struct NormalName {
 ///
 /// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, then
 /// component by component a component over [`NAME_MAX`] or a `..` escape, emptiness,
-/// depth.
+/// a `..` that stays inside or a final `.`, depth.
 pub(crate) fn normalize(
     index: usize,
     name: &str,
@@ -84,8 +84,10 @@ pub(crate) fn normalize(
     }
     let mut parts: Vec<&str> = Vec::new();
     let mut last = "";
+    let mut dot_dot = false;
     for part in name.split('/') {
         last = part;
+        dot_dot |= part == "..";
         // Even a component that `..` removes again: a reader that drops `..` instead
         // of resolving it (CPython's `extractall`) would still create it.
         if part.len() > NAME_MAX {
@@ -114,6 +116,15 @@ pub(crate) fn normalize(
             name: owned(),
         });
     }
+    // CPython's `extractall` drops `.` and `..` components (`a/b/../c` becomes
+    // `a/b/c`, `a/.` a file `a`); pip and the zip crate resolve them (`a/c`, a
+    // directory `a`). Inner `.` and empty components mean the same to everyone.
+    if dot_dot || last == "." {
+        return Err(UnzipError::DotComponent {
+            index,
+            name: owned(),
+        });
+    }
     if parts.len() > limits.max_depth {
         return Err(UnzipError::TooDeep {
             index,
@@ -125,7 +136,7 @@ pub(crate) fn normalize(
     Ok(NormalName {
         depth: parts.len(),
         path: parts.join("/"),
-        is_dir: matches!(last, "" | "." | ".."),
+        is_dir: last.is_empty(),
     })
 }
 
@@ -159,16 +170,27 @@ mod tests {
     }
 
     #[test]
-    fn dot_components_and_inner_parent_references_are_resolved() {
+    fn inner_dot_and_empty_components_are_dropped() {
         assert_eq!(ok("a/./b//c").path, "a/b/c");
-        assert_eq!(ok("a/b/../c").path, "a/c");
-        assert_eq!(ok("a/b/../c").depth, 2);
+        assert_eq!(ok("a/./b//c").depth, 3);
     }
 
     #[test]
-    fn trailing_slash_or_dot_component_names_a_directory() {
+    fn a_parent_reference_inside_or_a_final_dot_is_refused() {
+        for name in ["a/b/../c", "a/b/..", "a/.", "a/b/./."] {
+            assert!(
+                matches!(
+                    normalize(0, name, &Limits::default()),
+                    Err(UnzipError::DotComponent { .. })
+                ),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_trailing_slash_names_a_directory() {
         assert!(ok("a/b/").is_dir);
-        assert!(ok("a/b/.").is_dir);
         assert!(!ok("a/b").is_dir);
     }
 

@@ -13,8 +13,8 @@
 //!    and duplicate names ([`open_central_directory`]);
 //! 3. each entry in index order (so the first bad entry by index is the one
 //!    reported): [`entry_name`], [`normalize`] and [`check_fits`], [`kind::classify`],
-//!    [`check_encryption`], [`method`], [`check_declared_sizes`] (or
-//!    [`kind::directory_data`]), [`check_local_header`] with its data descriptor,
+//!    [`check_encryption`], [`method`], [`Builder::check_declared_sizes`] (or
+//!    [`kind::directory_data`]), [`Builder::check_local_header`] with its data descriptor,
 //!    then the [`Tree`] of paths (duplicates, file/directory conflicts);
 //! 4. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
 //!
