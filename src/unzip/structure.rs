@@ -146,6 +146,8 @@ pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
     }
     let (cd_start, cd_end) = (declared.cd_offset, records_start);
 
+    // Junk among the records, or a record running past the declared size: CPython
+    // walks by size and trips over it (or reads past), the zip crate never sees it.
     let reader = BufReader::with_capacity(64 << 10, file);
     let found = match count_records(reader, cd_start, cd_end).map_err(read_err)? {
         Ok(count) => count,
