@@ -227,9 +227,8 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
     // in its comment: a second archive appended as a comment. A reader that stops at
     // the first plausible record (forward scanners) reads the outer archive,
     // CPython and the zip crate the inner one.
-    if let Some(earlier) = (0..at).find(|&p| {
-        u32_at(&tail, p) == END_SIGNATURE
-            && base + p as u64 + END_LEN + u64::from(u16_at(&tail, p + 20)) == file_len
+    if let Some(earlier) = signatures(&tail[..at + 3], END_SIGNATURE).find(|&p| {
+        p < at && base + p as u64 + END_LEN + u64::from(u16_at(&tail, p + 20)) == file_len
     }) {
         return Err(UnzipError::SignatureInComment {
             end_record: base + earlier as u64,
@@ -251,10 +250,26 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
     })
 }
 
+/// Positions in `b` where a `PK` record signature starts: all of them with
+/// `signature == 0`, else only that one. One byte compare per position, so scanning
+/// the 64 KiB tail costs microseconds.
+fn signatures(b: &[u8], signature: u32) -> impl Iterator<Item = usize> + '_ {
+    let ends = b.len().saturating_sub(3);
+    b[..ends]
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == b'P')
+        .map(|(at, _)| at)
+        .filter(move |&at| {
+            let word = u32_at(b, at);
+            word & 0xFFFF == 0x4b50 && (signature == 0 || word == signature)
+        })
+}
+
 /// Refuses a record signature in the comment of the end record at `tail[at..]`.
 fn check_comment(tail: &[u8], base: u64, at: usize) -> Result<(), UnzipError> {
     let comment = &tail[at + END_LEN as usize..];
-    for pos in 0..comment.len().saturating_sub(3) {
+    for pos in signatures(comment, 0) {
         let word = u32_at(comment, pos);
         if let Some(&(_, signature)) = COMMENT_FORBIDDEN.iter().find(|(sig, _)| *sig == word) {
             return Err(UnzipError::SignatureInComment {
@@ -401,17 +416,19 @@ fn count_records<R: Read + Seek>(
     end: u64,
 ) -> io::Result<Result<u64, u64>> {
     let mut count = 0u64;
-    let outcome = walk_records(reader, start, end, |_| count += 1)?;
+    let outcome = walk_records(reader, start, end, false, |_| count += 1)?;
     Ok(outcome.map(|()| count))
 }
 
-/// Calls `each` with the name of every central record in `start..end`, in order.
+/// Calls `each` with the name of every central record in `start..end`, in order
+/// (an empty name unless `names`: counting needs no copies).
 /// Returns `Ok(Err(offset))` at the first place that is not a whole record inside
 /// the range. Allocates one name buffer of at most 65,535 bytes.
 pub(crate) fn walk_records<R: Read + Seek>(
     mut reader: BufReader<R>,
     start: u64,
     end: u64,
+    names: bool,
     mut each: impl FnMut(&[u8]),
 ) -> io::Result<Result<(), u64>> {
     reader.seek(SeekFrom::Start(start))?;
@@ -432,10 +449,15 @@ pub(crate) fn walk_records<R: Read + Seek>(
         if end - at < len {
             return Ok(Err(at));
         }
-        name.resize(name_len, 0);
-        reader.read_exact(&mut name)?;
-        // At most 2 * 65,535: always fits an i64.
-        reader.seek_relative(rest as i64)?;
+        if names {
+            name.resize(name_len, 0);
+            reader.read_exact(&mut name)?;
+            // At most 2 * 65,535: always fits an i64.
+            reader.seek_relative(rest as i64)?;
+        } else {
+            // At most 3 * 65,535: always fits an i64.
+            reader.seek_relative((name_len as u64 + rest) as i64)?;
+        }
         each(&name);
         at += len;
     }
@@ -450,7 +472,7 @@ pub(crate) fn find_exact_duplicate(file: &File, layout: &Layout) -> io::Result<U
     let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut found = None;
     let mut index = 0;
-    walk_records(reader, layout.cd_start, layout.cd_end, |name| {
+    walk_records(reader, layout.cd_start, layout.cd_end, true, |name| {
         if found.is_none() {
             match seen.get(name) {
                 Some(&first) => found = Some((index, name.to_vec(), first)),
@@ -471,4 +493,17 @@ pub(crate) fn find_exact_duplicate(file: &File, layout: &Layout) -> io::Result<U
         name: String::from_utf8_lossy(&name).into_owned(),
         first,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_found_at_every_position_including_the_last() {
+        let b = b"PK\x05\x06xxPKPK\x01\x02PK\x05\x06";
+        assert_eq!(signatures(b, 0).collect::<Vec<_>>(), [0, 8, 12]);
+        assert_eq!(signatures(b, END_SIGNATURE).collect::<Vec<_>>(), [0, 12]);
+        assert_eq!(signatures(b"PK\x05", 0).count(), 0);
+    }
 }
