@@ -227,8 +227,10 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
     // in its comment: a second archive appended as a comment. A reader that stops at
     // the first plausible record (forward scanners) reads the outer archive,
     // CPython and the zip crate the inner one.
-    if let Some(earlier) = signatures(&tail[..at + 3], END_SIGNATURE).find(|&p| {
-        p < at && base + p as u64 + END_LEN + u64::from(u16_at(&tail, p + 20)) == file_len
+    if let Some(earlier) = pk_positions(&tail[..at + 3]).find(|&p| {
+        p < at
+            && u32_at(&tail, p) == END_SIGNATURE
+            && base + p as u64 + END_LEN + u64::from(u16_at(&tail, p + 20)) == file_len
     }) {
         return Err(UnzipError::SignatureInComment {
             end_record: base + earlier as u64,
@@ -250,26 +252,22 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
     })
 }
 
-/// Positions in `b` where a `PK` record signature starts: all of them with
-/// `signature == 0`, else only that one. One byte compare per position, so scanning
-/// the 64 KiB tail costs microseconds.
-fn signatures(b: &[u8], signature: u32) -> impl Iterator<Item = usize> + '_ {
+/// Positions in `b` where four bytes starting with `PK` begin: where any record
+/// signature could be. One byte compare per position, so scanning the 64 KiB tail
+/// costs microseconds.
+fn pk_positions(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let ends = b.len().saturating_sub(3);
     b[..ends]
         .iter()
         .enumerate()
-        .filter(|&(_, &byte)| byte == b'P')
+        .filter(|&(at, &byte)| byte == b'P' && b[at + 1] == b'K')
         .map(|(at, _)| at)
-        .filter(move |&at| {
-            let word = u32_at(b, at);
-            word & 0xFFFF == 0x4b50 && (signature == 0 || word == signature)
-        })
 }
 
 /// Refuses a record signature in the comment of the end record at `tail[at..]`.
 fn check_comment(tail: &[u8], base: u64, at: usize) -> Result<(), UnzipError> {
     let comment = &tail[at + END_LEN as usize..];
-    for pos in signatures(comment, 0) {
+    for pos in pk_positions(comment) {
         let word = u32_at(comment, pos);
         if let Some(&(_, signature)) = COMMENT_FORBIDDEN.iter().find(|(sig, _)| *sig == word) {
             return Err(UnzipError::SignatureInComment {
@@ -500,10 +498,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_are_found_at_every_position_including_the_last() {
+    fn pk_positions_are_found_everywhere_including_the_last_four_bytes() {
         let b = b"PK\x05\x06xxPKPK\x01\x02PK\x05\x06";
-        assert_eq!(signatures(b, 0).collect::<Vec<_>>(), [0, 8, 12]);
-        assert_eq!(signatures(b, END_SIGNATURE).collect::<Vec<_>>(), [0, 12]);
-        assert_eq!(signatures(b"PK\x05", 0).count(), 0);
+        assert_eq!(pk_positions(b).collect::<Vec<_>>(), [0, 6, 8, 12]);
+        assert_eq!(pk_positions(b"PK\x05").count(), 0);
+        assert_eq!(pk_positions(b"xPK").count(), 0);
     }
 }
