@@ -265,6 +265,106 @@ pub enum UnzipError {
         limit: u64,
     },
 
+    // ----- the archive's structure -----
+    /// The end record's comment does not end exactly at the end of the file: bytes
+    /// follow it, or the file stops inside it. CPython reads such an archive, Info-ZIP
+    /// warns, and a reader that insists on the end looks for another record.
+    #[error(
+        "the end record at offset {end_record} declares a {comment_len}-byte comment that does not end at the end of the file ({file_len} bytes)"
+    )]
+    CommentNotAtEnd {
+        /// Offset of the end of central directory record.
+        end_record: u64,
+        /// Comment length it declares.
+        comment_len: u16,
+        /// Length of the file.
+        file_len: u64,
+    },
+    /// The archive comment holds a record signature: a second end record (which
+    /// CPython and backwards scanners take instead of the real one) or the pieces of
+    /// a second archive hidden in the comment.
+    #[error(
+        "the comment of the end record at offset {end_record} holds a {signature} signature at offset {offset}"
+    )]
+    SignatureInComment {
+        /// Offset of the end of central directory record.
+        end_record: u64,
+        /// Offset of the signature.
+        offset: u64,
+        /// Which record's signature it is.
+        signature: &'static str,
+    },
+    /// The end record, the zip64 end record and its locator disagree, or describe a
+    /// multi-disk archive: CPython reads the zip64 record 76 bytes before the end
+    /// record whatever the locator says, the zip crate follows the locator, and they
+    /// take 32-bit or 64-bit values under different conditions.
+    #[error("the {record} is inconsistent: {field}")]
+    EndRecordMismatch {
+        /// `"end record"`, `"zip64 end record"` or `"zip64 end record locator"`.
+        record: &'static str,
+        /// What disagrees.
+        field: &'static str,
+    },
+    /// The central directory holds a different number of records than an end record
+    /// declares: CPython walks the directory by its size and extracts them all, the
+    /// zip crate reads only the declared count.
+    #[error("the {record} declares {declared} entries but the central directory holds {found}")]
+    EntryCountMismatch {
+        /// `"end record"` or `"zip64 end record"`.
+        record: &'static str,
+        /// The declared count.
+        declared: u64,
+        /// Central records that fill the central directory's declared size.
+        found: u64,
+    },
+    /// The central directory's declared offset and size run past the end records.
+    #[error(
+        "the central directory declared at offset {start} with {size} bytes does not end where the end records start (offset {end_records})"
+    )]
+    CentralDirectoryExtent {
+        /// Declared offset of the central directory.
+        start: u64,
+        /// Declared size.
+        size: u64,
+        /// Offset of the (zip64) end record.
+        end_records: u64,
+    },
+    /// Bytes inside the central directory's declared extent are not a whole central
+    /// record: junk a size-walking reader (CPython) trips over and a count-walking one
+    /// (the zip crate) never reads, or a record that runs past the declared size.
+    #[error("offset {offset} inside the central directory is not a whole central record")]
+    CentralDirectoryJunk {
+        /// Where the unreadable record starts.
+        offset: u64,
+    },
+    /// Bytes before the archive proper (a self-extracting stub or prepended data).
+    /// CPython and the zip crate shift every offset by them, a streaming reader
+    /// starts at offset 0 and reads whatever the stub holds: refused, since readers
+    /// disagree on where the entries are.
+    #[error("{len} bytes precede the archive (a self-extracting stub or prepended data)")]
+    Prefix {
+        /// Number of bytes before the first entry or the central directory.
+        len: u64,
+    },
+    /// A local entry the central directory does not list: a streaming reader would
+    /// extract it, a central-directory reader would not.
+    #[error("a local entry {name:?} at offset {offset} is not listed in the central directory")]
+    UnlistedEntry {
+        /// Offset of its local header.
+        offset: u64,
+        /// Its name, as in the local header (decoded lossily).
+        name: String,
+    },
+    /// Bytes between entries (or between the last entry and the central directory)
+    /// that belong to no entry: room to hide data some reader finds.
+    #[error("{len} bytes at offset {offset} belong to no entry")]
+    UnlistedBytes {
+        /// Offset of the first such byte.
+        offset: u64,
+        /// How many.
+        len: u64,
+    },
+
     // ----- names -----
     /// The name is not valid UTF-8 although its UTF-8 flag is set.
     #[error("entry {index} has a name that is not valid UTF-8: {name:?}")]
@@ -322,6 +422,17 @@ pub enum UnzipError {
         /// The name.
         name: String,
     },
+    /// The name has a `..` component that stays inside the destination, or ends
+    /// with a `.` component. CPython's `extractall` drops such components (`a/b/../c`
+    /// becomes `a/b/c`, `a/.` a file `a`), pip and the zip crate resolve them (`a/c`,
+    /// a directory `a`): readers write different paths.
+    #[error("entry {index} has a `..` component or a final `.`: {name:?}")]
+    DotComponent {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
     /// The name is longer than [`Limits::max_name_len`](crate::Limits::max_name_len) bytes.
     #[error("entry {index} has a name of {len} bytes, more than the limit of {limit}")]
     NameTooLong {
@@ -332,6 +443,32 @@ pub enum UnzipError {
         /// Length of the name in bytes.
         len: usize,
         /// The limit.
+        limit: usize,
+    },
+    /// A component of the path is longer than 255 bytes (`NAME_MAX`): no file system
+    /// can hold it, so it would fail late, half-way through writing.
+    #[error("entry {index} ({name:?}) has a path component of {len} bytes, more than 255")]
+    ComponentTooLong {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Length of the longest component in bytes.
+        len: usize,
+    },
+    /// The path under the destination is longer than the platform accepts
+    /// (`PATH_MAX`: 4,096 bytes with the terminating NUL on Linux, 1,024 on macOS).
+    #[error(
+        "entry {index} ({name:?}) would be written at a path of {len} bytes, more than the platform's {limit}"
+    )]
+    PathTooLong {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Length of the full path it would be written at, destination included.
+        len: usize,
+        /// The longest path the platform accepts, without the NUL.
         limit: usize,
     },
     /// The path has more components than [`Limits::max_depth`](crate::Limits::max_depth).
@@ -388,6 +525,26 @@ pub enum UnzipError {
         /// The Unix mode from the central directory.
         mode: u32,
     },
+    /// A directory entry (its name ends with `/`) declares content: a size, a CRC or
+    /// compressed bytes other than one empty stream. Every reader drops those bytes,
+    /// so they are a place to hide data.
+    #[error("directory entry {index} ({name:?}) carries data")]
+    DirectoryWithData {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
+    /// The Unix mode or the DOS attributes say directory but the name does not end
+    /// with `/`: CPython and Info-ZIP write a file, readers that trust the mode
+    /// (libarchive) create a directory.
+    #[error("entry {index} ({name:?}) is a directory by its attributes but not by its name")]
+    DirectoryWithoutSlash {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+    },
     /// The entry is encrypted (ZipCrypto or AES).
     #[error("entry {index} ({name:?}) is encrypted")]
     Encrypted {
@@ -436,7 +593,21 @@ pub enum UnzipError {
         /// `"compressed size"` or `"uncompressed size"`.
         field: &'static str,
     },
-    /// Two entries' byte ranges (local header through compressed data) overlap: two
+    /// The data descriptor after an entry's data (general purpose flag bit 3)
+    /// disagrees with the central directory. Streaming readers take the descriptor's
+    /// values, central-directory readers the central ones.
+    #[error(
+        "entry {index} ({name:?}): data descriptor disagrees with the central directory on the {field}"
+    )]
+    DataDescriptorMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// What differs: `"crc"`, `"compressed size"` or `"uncompressed size"`.
+        field: &'static str,
+    },
+    /// Two entries' byte ranges (local header through data descriptor) overlap: two
     /// central entries share data, or one entry's data quotes another (a zip bomb or a
     /// parser-confusion trick).
     #[error("entry {index} ({name:?}) overlaps entry {other}")]
@@ -448,8 +619,8 @@ pub enum UnzipError {
         /// Index of the entry it overlaps.
         other: usize,
     },
-    /// The entry's local header or data lies past the start of the central directory
-    /// (a truncated or forged archive).
+    /// The entry's local header, data or data descriptor lies past the start of the
+    /// central directory (a truncated or forged archive).
     #[error(
         "entry {index} ({name:?}) extends past the entry data area: archive truncated or forged"
     )]

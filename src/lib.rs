@@ -89,15 +89,22 @@
 //!
 //! ## Guarantees
 //!
-//! 1. **Validate first.** One single-threaded pass reads the central directory and
-//!    every local header and rejects the archive, with an [`UnzipError`] variant
-//!    naming the entry, before a single byte is written:
+//! 1. **Validate first.** One single-threaded pass reads the end records, the
+//!    central directory, every local header and data descriptor, and rejects the
+//!    archive, with an [`UnzipError`] variant naming the entry or the structure,
+//!    before a single byte is written. The rule: accept an archive only when every
+//!    mainstream reader (CPython's `zipfile`, the zip crate, Info-ZIP, libarchive,
+//!    and a streaming reader walking local headers from offset 0) would extract the
+//!    same files with the same bytes. So every byte of the file belongs to exactly one
+//!    thing: an entry (local header, data, data descriptor), the central directory,
+//!    the (zip64) end records, or the comment, which ends the file:
 //!
 //!    | rejection                                   | variant                                  |
 //!    |---------------------------------------------|------------------------------------------|
 //!    | absolute path `/x`                          | [`UnzipError::AbsolutePath`]             |
 //!    | drive or UNC prefix `C:`, `\\srv`, `//srv`  | [`UnzipError::PathPrefix`]               |
 //!    | `..` escaping the destination               | [`UnzipError::ParentEscape`]             |
+//!    | `..` staying inside, or a final `.` (CPython drops them, others resolve them) | [`UnzipError::DotComponent`] |
 //!    | backslash                                   | [`UnzipError::Backslash`]                |
 //!    | NUL or control character                    | [`UnzipError::ControlCharacter`]         |
 //!    | empty or `.`-only name                      | [`UnzipError::EmptyName`]                |
@@ -110,9 +117,23 @@
 //!    | method other than stored or deflate         | [`UnzipError::UnsupportedMethod`]        |
 //!    | stored entry with two different sizes       | [`UnzipError::StoredSizeMismatch`]       |
 //!    | local header disagrees (name, method, flags, CRC, sizes) or is missing | [`UnzipError::LocalHeaderMismatch`] |
+//!    | data descriptor (flag bit 3) disagrees with the central directory | [`UnzipError::DataDescriptorMismatch`] |
+//!    | directory entry (`d/`) with a size, CRC or bytes other than one empty stream | [`UnzipError::DirectoryWithData`] |
+//!    | directory by Unix mode or DOS attribute, but no trailing `/` | [`UnzipError::DirectoryWithoutSlash`] |
+//!    | path component over 255 bytes               | [`UnzipError::ComponentTooLong`]         |
+//!    | path over `PATH_MAX` under the destination  | [`UnzipError::PathTooLong`]              |
 //!    | entries sharing bytes (overlap, quoting)    | [`UnzipError::OverlappingEntries`]       |
 //!    | entry past the data area (truncated/forged) | [`UnzipError::EntryOutOfBounds`]         |
-//!    | no readable central directory               | [`UnzipError::CentralDirectory`]         |
+//!    | local entry the central directory does not list | [`UnzipError::UnlistedEntry`]        |
+//!    | bytes between entries that no entry owns    | [`UnzipError::UnlistedBytes`]            |
+//!    | bytes before the archive (self-extracting stub, prepended data) | [`UnzipError::Prefix`] |
+//!    | end record counts differ from the records in the central directory | [`UnzipError::EntryCountMismatch`] |
+//!    | junk inside the central directory, or a record past its declared size | [`UnzipError::CentralDirectoryJunk`] |
+//!    | central directory running into the end records | [`UnzipError::CentralDirectoryExtent`] |
+//!    | bytes after the comment, or a comment cut short | [`UnzipError::CommentNotAtEnd`]      |
+//!    | a record signature in the comment (a second end record or archive) | [`UnzipError::SignatureInComment`] |
+//!    | zip64 end record or locator inconsistent (extensible data, elsewhere, other values), multi-disk | [`UnzipError::EndRecordMismatch`] |
+//!    | no end record at all (not a zip, or cut short), or an unreadable central directory | [`UnzipError::CentralDirectory`] |
 //!    | [`Limits`]: entries, entry size, total size, ratio, name length, depth | [`UnzipError::TooManyEntries`], [`UnzipError::EntryTooLarge`], [`UnzipError::TotalTooLarge`], [`UnzipError::CompressionRatio`], [`UnzipError::NameTooLong`], [`UnzipError::TooDeep`] |
 //!
 //!    Nothing is ever allocated from a size the archive declares.

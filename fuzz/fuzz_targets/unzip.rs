@@ -3,7 +3,12 @@
 //! `parent/` must be empty; on success it holds only `dest`, with only regular files
 //! and directories inside.
 //!
-//! Run: `cargo +nightly fuzz run unzip` (from the crate root).
+//! Run (from the crate root), after writing the forged seed corpus:
+//!
+//! ```sh
+//! (cd fuzz && cargo run --bin seeds -- corpus/unzip)
+//! cargo +nightly fuzz run unzip fuzz/corpus/unzip
+//! ```
 #![no_main]
 
 use std::path::Path;

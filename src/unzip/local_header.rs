@@ -45,6 +45,9 @@ pub(crate) struct LocalHeader {
     pub(crate) compressed_size: u64,
     pub(crate) uncompressed_size: u64,
     pub(crate) name: Vec<u8>,
+    /// The extra area has a zip64 field: a data descriptor after the data has 8-byte
+    /// sizes (APPNOTE 4.3.9.2).
+    pub(crate) zip64: bool,
     /// Bytes from the signature to the first byte of data (`30 + n + m`).
     pub(crate) len: u64,
 }
@@ -112,7 +115,8 @@ fn parse(buf: &[u8]) -> LocalHeader {
     let mut compressed_size = u64::from(u32_at(buf, 18));
     let mut uncompressed_size = u64::from(u32_at(buf, 22));
     let saturated = compressed_size == 0xFFFF_FFFF || uncompressed_size == 0xFFFF_FFFF;
-    if saturated && let Some(zip64) = find_extra(extra, ZIP64_EXTRA_ID) {
+    let zip64_field = find_extra(extra, ZIP64_EXTRA_ID);
+    if saturated && let Some(zip64) = zip64_field {
         // APPNOTE 4.5.3: in a local header the zip64 field holds both sizes
         // (uncompressed first); some writers include only the saturated ones.
         if zip64.len() >= 16 {
@@ -139,6 +143,7 @@ fn parse(buf: &[u8]) -> LocalHeader {
         compressed_size,
         uncompressed_size,
         name,
+        zip64: zip64_field.is_some(),
         len: buf.len() as u64,
     }
 }
@@ -196,6 +201,8 @@ mod tests {
         extra.extend_from_slice(&(3u64 << 32).to_le_bytes());
         let h = parse(&header(u32::MAX, u32::MAX, &extra));
         assert_eq!((h.uncompressed_size, h.compressed_size), (5 << 32, 3 << 32));
+        assert!(h.zip64);
+        assert!(!parse(&header(1, 1, &[])).zip64);
     }
 
     #[test]

@@ -2,16 +2,22 @@
 //!
 //! Three phases, one file each:
 //!
-//! 1. [`plan`]: single-threaded, reads the central directory (through the zip crate)
-//!    and every local header (ourselves, with positional reads), rejects anything
-//!    dubious, and builds an immutable [`plan::Plan`]. Nothing is written yet.
+//! 1. [`plan`]: single-threaded, reads the end records and checks the archive's
+//!    structure ([`structure`]), reads the central directory (through the zip crate)
+//!    and every local header and data descriptor (ourselves, with positional reads),
+//!    checks that the entries own every byte before the central directory
+//!    ([`coverage`]), rejects anything dubious, and builds an immutable
+//!    [`plan::Plan`]. Nothing is written yet.
 //! 2. [`execute`]: creates every directory, then writes the files on rayon, one job
 //!    per file, largest first, all workers reading the one archive `File` with
 //!    `pread`. Output is capped at the declared size and CRC-checked.
 //! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
 //!    it is renamed to `dest` on success and removed on any failure or panic.
 
+mod coverage;
+mod descriptor;
 mod execute;
+mod kind;
 mod limits;
 mod local_header;
 mod name;
@@ -20,6 +26,8 @@ mod platform;
 mod progress;
 mod publish;
 mod reader;
+mod structure;
+mod tree;
 
 use std::fmt;
 use std::fs::File;
@@ -269,7 +277,13 @@ impl Unzipper {
             });
         }
         let file = open_archive(archive)?;
-        let plan = plan::plan(&file, archive, &self.limits)?;
+        // Entries are written under the staging directory and end up under `dest`:
+        // their paths must fit under the longer of the two.
+        let base_len = dest
+            .as_os_str()
+            .len()
+            .max(publish::staging_len_bound(parent, dest_name));
+        let plan = plan::plan(&file, archive, &self.limits, base_len)?;
         let extracted = Extracted {
             dest: dest.to_owned(),
             files: plan.files.len(),

@@ -5,8 +5,21 @@
 //! things on different systems. The checks run in a fixed order so that a name breaking
 //! several rules always gets the same error (`C:\x` is a drive prefix, not a backslash).
 
-use crate::Limits;
+use super::limits::Limits;
 use crate::error::UnzipError;
+
+/// Longest path component, in bytes (`NAME_MAX` on Linux and macOS; most file
+/// systems, whatever the platform, stop at 255).
+pub(crate) const NAME_MAX: usize = 255;
+
+/// Longest path the platform accepts in a system call, without the terminating NUL
+/// (`PATH_MAX` is 4,096 with it on Linux, 1,024 on macOS).
+#[cfg(target_os = "macos")]
+pub(crate) const PATH_MAX: usize = 1_023;
+/// Longest path the platform accepts in a system call, without the terminating NUL
+/// (`PATH_MAX` is 4,096 with it on Linux, 1,024 on macOS).
+#[cfg(not(target_os = "macos"))]
+pub(crate) const PATH_MAX: usize = 4_095;
 
 /// A name that passed every rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,14 +28,15 @@ pub(crate) struct NormalName {
     pub(crate) path: String,
     /// Number of components in `path`.
     pub(crate) depth: usize,
-    /// The name ends with `/` (or with a `.`/`..` component): it names a directory.
+    /// The name ends with `/`: it names a directory.
     pub(crate) is_dir: bool,
 }
 
 /// Checks `name` (entry `index`) against the rules and returns its normalized path.
 ///
-/// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, `..`
-/// escape, emptiness, depth.
+/// Order: length, control characters, UNC/drive prefix, leading `/`, backslash, then
+/// component by component a component over [`NAME_MAX`] or a `..` escape, emptiness,
+/// a `..` that stays inside or a final `.`, depth.
 pub(crate) fn normalize(
     index: usize,
     name: &str,
@@ -70,8 +84,19 @@ pub(crate) fn normalize(
     }
     let mut parts: Vec<&str> = Vec::new();
     let mut last = "";
+    let mut dot_dot = false;
     for part in name.split('/') {
         last = part;
+        dot_dot |= part == "..";
+        // Even a component that `..` removes again: a reader that drops `..` instead
+        // of resolving it (CPython's `extractall`) would still create it.
+        if part.len() > NAME_MAX {
+            return Err(UnzipError::ComponentTooLong {
+                index,
+                name: owned(),
+                len: part.len(),
+            });
+        }
         match part {
             "" | "." => {}
             ".." => {
@@ -91,6 +116,15 @@ pub(crate) fn normalize(
             name: owned(),
         });
     }
+    // CPython's `extractall` drops `.` and `..` components (`a/b/../c` becomes
+    // `a/b/c`, `a/.` a file `a`); pip and the zip crate resolve them (`a/c`, a
+    // directory `a`). Inner `.` and empty components mean the same to everyone.
+    if dot_dot || last == "." {
+        return Err(UnzipError::DotComponent {
+            index,
+            name: owned(),
+        });
+    }
     if parts.len() > limits.max_depth {
         return Err(UnzipError::TooDeep {
             index,
@@ -102,8 +136,29 @@ pub(crate) fn normalize(
     Ok(NormalName {
         depth: parts.len(),
         path: parts.join("/"),
-        is_dir: matches!(last, "" | "." | ".."),
+        is_dir: last.is_empty(),
     })
+}
+
+/// Checks that `path` (normalized) fits under a directory path of `base_len` bytes:
+/// `base/path` must be at most [`PATH_MAX`] bytes, or writing it would fail with
+/// `ENAMETOOLONG` half-way through the extraction.
+pub(crate) fn check_fits(
+    index: usize,
+    name: &str,
+    path: &str,
+    base_len: usize,
+) -> Result<(), UnzipError> {
+    let len = base_len.saturating_add(1).saturating_add(path.len());
+    if len > PATH_MAX {
+        return Err(UnzipError::PathTooLong {
+            index,
+            name: name.to_owned(),
+            len,
+            limit: PATH_MAX,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -115,16 +170,27 @@ mod tests {
     }
 
     #[test]
-    fn dot_components_and_inner_parent_references_are_resolved() {
+    fn inner_dot_and_empty_components_are_dropped() {
         assert_eq!(ok("a/./b//c").path, "a/b/c");
-        assert_eq!(ok("a/b/../c").path, "a/c");
-        assert_eq!(ok("a/b/../c").depth, 2);
+        assert_eq!(ok("a/./b//c").depth, 3);
     }
 
     #[test]
-    fn trailing_slash_or_dot_component_names_a_directory() {
+    fn a_parent_reference_inside_or_a_final_dot_is_refused() {
+        for name in ["a/b/../c", "a/b/..", "a/.", "a/b/./."] {
+            assert!(
+                matches!(
+                    normalize(0, name, &Limits::default()),
+                    Err(UnzipError::DotComponent { .. })
+                ),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_trailing_slash_names_a_directory() {
         assert!(ok("a/b/").is_dir);
-        assert!(ok("a/b/.").is_dir);
         assert!(!ok("a/b").is_dir);
     }
 
@@ -146,6 +212,31 @@ mod tests {
         assert!(matches!(
             normalize(0, "a/\0/../..", &limits),
             Err(UnzipError::ControlCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn a_component_over_name_max_is_refused_even_when_dotdot_removes_it() {
+        let long = "x".repeat(NAME_MAX + 1);
+        for name in [format!("a/{long}"), format!("{long}/../b")] {
+            assert!(matches!(
+                normalize(3, &name, &Limits::default()),
+                Err(UnzipError::ComponentTooLong {
+                    index: 3,
+                    len: 256,
+                    ..
+                })
+            ));
+        }
+        assert_eq!(ok(&"x".repeat(NAME_MAX)).depth, 1);
+    }
+
+    #[test]
+    fn a_path_that_does_not_fit_under_the_destination_is_refused() {
+        assert!(check_fits(0, "n", &"a".repeat(100), PATH_MAX - 101).is_ok());
+        assert!(matches!(
+            check_fits(0, "n", &"a".repeat(100), PATH_MAX - 100),
+            Err(UnzipError::PathTooLong { len, limit: PATH_MAX, .. }) if len == PATH_MAX + 1
         ));
     }
 

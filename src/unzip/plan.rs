@@ -2,26 +2,44 @@
 //! written.
 //!
 //! Input: the archive `File`. Output: an immutable [`Plan`] that the execute phase
-//! follows without looking at the central directory again. Every rejection in the
-//! crate docs happens here, in one pass over the central directory in index order
-//! (so the first bad entry by index is the one reported), followed by the overlap
-//! check over all entries' byte ranges.
+//! follows without looking at the central directory again. Every refusal of the
+//! plan happens here, in this order, so an archive breaking several rules always
+//! gets the same error:
+//!
+//! 1. the archive's structure ([`structure::read`]): one end record, consistent zip64
+//!    records, a central directory that fills its declared size with the declared
+//!    number of records, nothing before the archive;
+//! 2. the zip crate's reading of that central directory, and the entry-count limit
+//!    and duplicate names ([`open_central_directory`]);
+//! 3. each entry in index order (so the first bad entry by index is the one
+//!    reported): [`entry_name`], [`normalize`] and [`check_fits`], [`kind::classify`],
+//!    [`check_encryption`], [`method`], [`Builder::check_declared_sizes`] (or
+//!    [`kind::directory_data`]), [`Builder::check_local_header`] with its data descriptor,
+//!    then the [`Tree`] of paths (duplicates, file/directory conflicts);
+//! 4. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
 //!
 //! Nothing here allocates from a size the archive declares: sizes are only compared
 //! and summed (saturating). Allocations are bounded by the central directory's own
-//! size (names, one small record per entry) and by 64 KiB + 128 KiB per local header.
+//! size (names, one small record per entry), by the 64 KiB tail read for the end
+//! record, and by 64 KiB + 128 KiB per local header.
 
-use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::BufReader;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
+use zip::read::{ArchiveOffset, Config, ZipFileEntry};
 use zip::{CompressionMethod, System, ZipArchive};
 
-use super::local_header::{self, Found};
-use super::name::normalize;
-use crate::Limits;
+use super::coverage::{self, Span};
+use super::descriptor;
+use super::kind::{self, DirData, Kind};
+use super::limits::Limits;
+use super::local_header::{self, Found, LocalHeader};
+use super::name::{check_fits, normalize};
+use super::reader::read_up_to_at;
+use super::structure::{self, Layout};
+use super::tree::Tree;
 use crate::error::UnzipError;
 
 /// General purpose flag bits (APPNOTE 4.4.4).
@@ -29,12 +47,6 @@ const FLAG_ENCRYPTED: u16 = 1 << 0;
 const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
 const FLAG_UTF8: u16 = 1 << 11;
-
-/// Unix file type bits of `st_mode`.
-const S_IFMT: u32 = 0o170_000;
-const S_IFREG: u32 = 0o100_000;
-const S_IFDIR: u32 = 0o040_000;
-const S_IFLNK: u32 = 0o120_000;
 
 /// How an entry's bytes are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,333 +100,442 @@ pub(crate) struct Plan {
     pub(crate) total_bytes: u64,
 }
 
-/// What a normalized path is in the tree being built.
+/// What the central directory declares about an entry's content.
 #[derive(Debug, Clone, Copy)]
-enum Node {
-    File(usize),
-    /// A directory, with the index of the entry that named it, if one did.
-    Dir(Option<usize>),
+struct Declared {
+    method: Method,
+    flags: u16,
+    size: u64,
+    compressed: u64,
+    crc32: u32,
 }
 
-/// Reads the central directory and every local header of `file` and checks them.
+/// Where an entry's bytes are, once its local header and descriptor are checked.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    header_start: u64,
+    data_start: u64,
+    /// One past the entry's last byte (its data, or its data descriptor).
+    end: u64,
+}
+
+/// The plan under construction, and what the per-entry checks share.
+struct Builder<'a> {
+    file: &'a File,
+    archive: &'a Path,
+    limits: &'a Limits,
+    /// Length of the directory path entries are written under (see [`check_fits`]).
+    base_len: usize,
+    layout: Layout,
+    plan: Plan,
+    tree: Tree,
+    spans: Vec<Span>,
+    names: Vec<String>,
+    header_owner: FxHashMap<u64, usize>,
+}
+
+/// Reads the central directory and every local header of `file` and checks them;
+/// `base_len` is the length of the longest directory path the entries will be
+/// written under (the staging directory or `dest`).
 ///
 /// # Errors
 ///
 /// Every rejection of the plan phase; see [`UnzipError`].
-pub(crate) fn plan(file: &File, archive: &Path, limits: &Limits) -> Result<Plan, UnzipError> {
-    let read_err = |source| UnzipError::ReadArchive {
-        archive: archive.to_owned(),
-        source,
+pub(crate) fn plan(
+    file: &File,
+    archive: &Path,
+    limits: &Limits,
+    base_len: usize,
+) -> Result<Plan, UnzipError> {
+    let layout = structure::read(file, archive)?;
+    let zip = open_central_directory(file, archive, limits, &layout)?;
+    let mut builder = Builder {
+        file,
+        archive,
+        limits,
+        base_len,
+        layout,
+        plan: Plan::default(),
+        tree: Tree::default(),
+        spans: Vec::with_capacity(zip.len()),
+        names: Vec::with_capacity(zip.len()),
+        header_owner: FxHashMap::default(),
     };
+    for index in 0..zip.len() {
+        let entry = zip
+            .by_index_data(index)
+            .map_err(|source| builder.cd_err(source))?;
+        builder.add(index, &entry)?;
+    }
+    builder.finish()
+}
+
+/// Opens the central directory with the zip crate, at the place [`structure::read`]
+/// found (no offset guessing), and applies the entry-count limit and the
+/// duplicate-name rule.
+fn open_central_directory<'f>(
+    file: &'f File,
+    archive: &Path,
+    limits: &Limits,
+    layout: &Layout,
+) -> Result<ZipArchive<BufReader<&'f File>>, UnzipError> {
     let cd_err = |source| UnzipError::CentralDirectory {
         archive: archive.to_owned(),
         source,
     };
-
-    // The zip crate reads the central directory with many small reads; a 64 KiB
-    // buffer turns them into one `read` per 64 KiB of directory (about 800 entries
-    // of a wheel) instead of three or four syscalls per entry.
-    let zip = ZipArchive::new(BufReader::with_capacity(64 << 10, file)).map_err(cd_err)?;
-    if zip.len() > limits.max_entries {
+    // The count is known before the zip crate allocates a record per entry.
+    let count = usize::try_from(layout.entries).unwrap_or(usize::MAX);
+    if count > limits.max_entries {
         return Err(UnzipError::TooManyEntries {
-            count: zip.len(),
+            count,
             limit: limits.max_entries,
         });
     }
+    // The zip crate reads the central directory with many small reads; a 64 KiB
+    // buffer turns them into one `read` per 64 KiB of directory (about 800 entries
+    // of a wheel) instead of three or four syscalls per entry.
+    let config = Config {
+        archive_offset: ArchiveOffset::Known(0),
+    };
+    let zip = ZipArchive::with_config(config, BufReader::with_capacity(64 << 10, file))
+        .map_err(cd_err)?;
     if zip.has_duplicate_names() {
         // The zip crate keeps one entry per exact name; find the hidden one ourselves.
-        let cd_start = zip.central_directory_start();
-        let reader = BufReader::with_capacity(64 << 10, file);
-        return Err(find_exact_duplicate(reader, cd_start).map_err(read_err)?);
-    }
-    let data_end_limit = zip.central_directory_start();
-
-    let mut plan = Plan::default();
-    let mut tree: FxHashMap<String, Node> = FxHashMap::default();
-    let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(zip.len());
-    let mut names: Vec<String> = Vec::with_capacity(zip.len());
-    let mut header_owner: FxHashMap<u64, usize> = FxHashMap::default();
-
-    for index in 0..zip.len() {
-        let entry = zip.by_index_data(index).map_err(cd_err)?;
-        // The zip crate quietly falls back to CP437 for a name flagged UTF-8 that is
-        // not; a lying flag is a reason to reject, not to guess.
-        let flagged_utf8 = entry.flags().as_u16() & FLAG_UTF8 != 0;
-        let name = match entry.name() {
-            Ok(name) if !flagged_utf8 || std::str::from_utf8(entry.name_raw()).is_ok() => {
-                name.into_owned()
-            }
-            _ => {
-                let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-                return Err(UnzipError::NameNotUtf8 { index, name });
-            }
-        };
-        let normal = normalize(index, &name, limits)?;
-
-        // Entry kind, from the Unix mode when the archive was made on Unix.
-        let mode = (entry.system() == System::Unix).then(|| entry.external_attributes() >> 16);
-        let file_type = mode.map_or(0, |m| m & S_IFMT);
-        match file_type {
-            0 | S_IFREG | S_IFDIR => {}
-            S_IFLNK => return Err(UnzipError::Symlink { index, name }),
-            _ => {
-                return Err(UnzipError::SpecialFile {
-                    index,
-                    name,
-                    mode: mode.unwrap_or(0),
-                });
-            }
-        }
-        let is_dir = normal.is_dir || file_type == S_IFDIR;
-
-        let flags = entry.flags().as_u16();
-        if flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION) != 0 {
-            return Err(UnzipError::Encrypted { index, name });
-        }
-        let method = match entry.compression() {
-            CompressionMethod::Stored => Method::Stored,
-            CompressionMethod::Deflated => Method::Deflated,
-            // `to_u16` is deprecated in favour of matching on variants, but the zip
-            // crate only has a `Zstd` variant with its own `zstd` feature, which we
-            // do not need (we decompress ourselves): the number is the stable name.
-            #[allow(deprecated)]
-            other => match other.to_u16() {
-                #[cfg(feature = "zstd")]
-                93 => Method::Zstd,
-                number => {
-                    return Err(UnzipError::UnsupportedMethod {
-                        index,
-                        name,
-                        method: number,
-                    });
+        return Err(
+            structure::find_exact_duplicate(file, layout).map_err(|source| {
+                UnzipError::ReadArchive {
+                    archive: archive.to_owned(),
+                    source,
                 }
-            },
-        };
-        let method_number = method.number();
-        let (size, compressed) = (entry.size(), entry.compressed_size());
-        let crc32 = entry.crc32();
+            })?,
+        );
+    }
+    // The structure checks leave the zip crate one reading; make sure it took it.
+    if zip.offset() != 0 || zip.central_directory_start() != layout.cd_start || zip.len() != count {
+        return Err(cd_err(zip::result::ZipError::InvalidArchive(
+            "the zip crate reads a different central directory".into(),
+        )));
+    }
+    Ok(zip)
+}
 
-        if !is_dir {
-            if method == Method::Stored && size != compressed {
-                return Err(UnzipError::StoredSizeMismatch {
-                    index,
-                    name,
-                    compressed,
-                    uncompressed: size,
-                });
-            }
-            if size > limits.max_entry_size {
-                return Err(UnzipError::EntryTooLarge {
-                    index,
-                    name,
-                    size,
-                    limit: limits.max_entry_size,
-                });
-            }
-            let ratio_cap = compressed
-                .max(1)
-                .saturating_mul(limits.max_compression_ratio);
-            if method != Method::Stored && size > ratio_cap {
-                return Err(UnzipError::CompressionRatio {
-                    index,
-                    name,
-                    size,
-                    compressed,
-                    limit: limits.max_compression_ratio,
-                });
-            }
-            plan.total_bytes = plan.total_bytes.saturating_add(size);
-            if plan.total_bytes > limits.max_total_size {
-                return Err(UnzipError::TotalTooLarge {
-                    index,
-                    name,
-                    limit: limits.max_total_size,
-                });
-            }
+impl Builder<'_> {
+    fn cd_err(&self, source: zip::result::ZipError) -> UnzipError {
+        UnzipError::CentralDirectory {
+            archive: self.archive.to_owned(),
+            source,
         }
+    }
 
-        // The local header must exist, lie before the central directory and agree.
+    fn read_err(&self, source: std::io::Error) -> UnzipError {
+        UnzipError::ReadArchive {
+            archive: self.archive.to_owned(),
+            source,
+        }
+    }
+
+    /// Every check of one entry, in the order of the module docs.
+    fn add(&mut self, index: usize, entry: &ZipFileEntry<'_>) -> Result<(), UnzipError> {
+        let name = entry_name(index, entry)?;
+        let normal = normalize(index, &name, self.limits)?;
+        check_fits(index, &name, &normal.path, self.base_len)?;
+        let unix_mode = (entry.system() == System::Unix).then(|| entry.external_attributes() >> 16);
+        let kind = kind::classify(
+            index,
+            &name,
+            normal.is_dir,
+            unix_mode,
+            entry.external_attributes(),
+        )?;
+        let flags = entry.flags().as_u16();
+        check_encryption(index, &name, flags)?;
+        let declared = Declared {
+            method: method(index, &name, entry.compression())?,
+            flags,
+            size: entry.size(),
+            compressed: entry.compressed_size(),
+            crc32: entry.crc32(),
+        };
+        let dir_data = match kind {
+            Kind::Dir => Some(kind::directory_data(
+                index,
+                &name,
+                declared.method,
+                declared.size,
+                declared.compressed,
+                declared.crc32,
+            )?),
+            Kind::File { .. } => {
+                self.check_declared_sizes(index, &name, &declared)?;
+                None
+            }
+        };
+        let placed = self.check_local_header(index, &name, entry, &declared)?;
+        if dir_data == Some(DirData::EmptyStream) {
+            self.check_empty_stream(index, &name, &placed, &declared)?;
+        }
+        self.spans.push(Span {
+            start: placed.header_start,
+            end: placed.end,
+            index,
+        });
+        self.tree
+            .add(index, &name, &normal.path, kind == Kind::Dir)?;
+        if let Kind::File { executable } = kind {
+            self.plan.files.push(FileEntry {
+                index,
+                name: name.clone(),
+                path: normal.path,
+                data_start: placed.data_start,
+                compressed_size: declared.compressed,
+                size: declared.size,
+                crc32: declared.crc32,
+                method: declared.method,
+                executable,
+            });
+        }
+        self.names.push(name);
+        Ok(())
+    }
+
+    /// Stored sizes, and the [`Limits`] on declared sizes (per entry, ratio, total).
+    fn check_declared_sizes(
+        &mut self,
+        index: usize,
+        name: &str,
+        declared: &Declared,
+    ) -> Result<(), UnzipError> {
+        let (size, compressed, limits) = (declared.size, declared.compressed, self.limits);
+        // A stored entry has one size; two are two readings of its end.
+        if declared.method == Method::Stored && size != compressed {
+            return Err(UnzipError::StoredSizeMismatch {
+                index,
+                name: name.to_owned(),
+                compressed,
+                uncompressed: size,
+            });
+        }
+        if size > limits.max_entry_size {
+            return Err(UnzipError::EntryTooLarge {
+                index,
+                name: name.to_owned(),
+                size,
+                limit: limits.max_entry_size,
+            });
+        }
+        let ratio_cap = compressed
+            .max(1)
+            .saturating_mul(limits.max_compression_ratio);
+        if declared.method != Method::Stored && size > ratio_cap {
+            return Err(UnzipError::CompressionRatio {
+                index,
+                name: name.to_owned(),
+                size,
+                compressed,
+                limit: limits.max_compression_ratio,
+            });
+        }
+        self.plan.total_bytes = self.plan.total_bytes.saturating_add(size);
+        if self.plan.total_bytes > limits.max_total_size {
+            return Err(UnzipError::TotalTooLarge {
+                index,
+                name: name.to_owned(),
+                limit: limits.max_total_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// The local header must exist, lie before the central directory, belong to this
+    /// entry alone and agree with the central record; with flag bit 3, the data
+    /// descriptor after the data must agree too. Returns where the entry's bytes are.
+    ///
+    /// Flags are compared whole, bit 3 included: every streaming writer seen
+    /// (CPython, Info-ZIP, Java, the zip crate) sets it in both headers, and a
+    /// difference would leave readers disagreeing on whether a descriptor follows
+    /// (streaming readers go by the local flag, the zip crate's checks by the
+    /// central one). Bit 3 only excuses zeros in the local CRC and sizes.
+    fn check_local_header(
+        &mut self,
+        index: usize,
+        name: &str,
+        entry: &ZipFileEntry<'_>,
+        declared: &Declared,
+    ) -> Result<Placed, UnzipError> {
+        let cd_start = self.layout.cd_start;
         let header_start = entry.header_start();
         let out_of_bounds = || UnzipError::EntryOutOfBounds {
             index,
-            name: name.clone(),
+            name: name.to_owned(),
         };
-        if header_start.saturating_add(30) > data_end_limit {
+        if header_start.saturating_add(30) > cd_start {
             return Err(out_of_bounds());
         }
         // Two central entries on one local header (the "full overlap" of zip bombs)
         // would otherwise show as a name mismatch on the second: name it for what it is.
-        if let Some(&other) = header_owner.get(&header_start) {
-            return Err(UnzipError::OverlappingEntries { index, name, other });
-        }
-        header_owner.insert(header_start, index);
-        let local = match local_header::read(file, header_start, entry.name_raw().len())
-            .map_err(read_err)?
-        {
-            Found::Header(local) => local,
-            Found::Truncated => return Err(out_of_bounds()),
-            Found::BadSignature => {
-                return Err(UnzipError::LocalHeaderMismatch {
-                    index,
-                    name,
-                    field: "signature",
-                });
-            }
-        };
-        let deferred = flags & FLAG_DATA_DESCRIPTOR != 0;
-        // With a data descriptor (flag bit 3) the local CRC and sizes may be zero.
-        let agrees = |local: u64, central: u64| local == central || (deferred && local == 0);
-        let mismatch = if local.name != entry.name_raw() {
-            Some("name")
-        } else if local.method != method_number {
-            Some("method")
-        } else if local.flags != flags {
-            Some("flags")
-        } else if !agrees(u64::from(local.crc32), u64::from(crc32)) {
-            Some("crc")
-        } else if !agrees(local.compressed_size, compressed) {
-            Some("compressed size")
-        } else if !agrees(local.uncompressed_size, size) {
-            Some("uncompressed size")
-        } else {
-            None
-        };
-        if let Some(field) = mismatch {
-            return Err(UnzipError::LocalHeaderMismatch { index, name, field });
-        }
-        let data_start = header_start + local.len;
-        let data_end = data_start
-            .checked_add(compressed)
-            .ok_or_else(out_of_bounds)?;
-        if data_end > data_end_limit {
-            return Err(out_of_bounds());
-        }
-        ranges.push((header_start, data_end, index));
-
-        add_to_tree(&mut tree, index, &name, &normal.path, is_dir)?;
-        if !is_dir {
-            let executable = mode.is_some_and(|m| m & 0o111 != 0);
-            plan.files.push(FileEntry {
-                index,
-                name: name.clone(),
-                path: normal.path,
-                data_start,
-                compressed_size: compressed,
-                size,
-                crc32,
-                method,
-                executable,
-            });
-        }
-        names.push(name);
-    }
-
-    // Overlap: sorted by start, each range must end before the next one starts.
-    ranges.sort_unstable();
-    for pair in ranges.windows(2) {
-        let ((_, end, a), (start, _, b)) = (pair[0], pair[1]);
-        if start < end {
-            let (index, other) = (a.max(b), a.min(b));
+        if let Some(&other) = self.header_owner.get(&header_start) {
             return Err(UnzipError::OverlappingEntries {
                 index,
-                name: names[index].clone(),
+                name: name.to_owned(),
                 other,
             });
         }
+        self.header_owner.insert(header_start, index);
+        let mismatch = |field| UnzipError::LocalHeaderMismatch {
+            index,
+            name: name.to_owned(),
+            field,
+        };
+        let local = match local_header::read(self.file, header_start, entry.name_raw().len())
+            .map_err(|e| self.read_err(e))?
+        {
+            Found::Header(local) => local,
+            Found::Truncated => return Err(out_of_bounds()),
+            Found::BadSignature => return Err(mismatch("signature")),
+        };
+        if let Some(field) = local_disagreement(&local, entry.name_raw(), declared) {
+            return Err(mismatch(field));
+        }
+        let data_start = header_start + local.len;
+        let data_end = data_start
+            .checked_add(declared.compressed)
+            .filter(|&end| end <= cd_start)
+            .ok_or_else(out_of_bounds)?;
+        let end = if declared.flags & FLAG_DATA_DESCRIPTOR != 0 {
+            let found = descriptor::read(self.file, data_end, local.zip64, cd_start)
+                .map_err(|e| self.read_err(e))?
+                .ok_or_else(out_of_bounds)?;
+            let field = if found.crc32 != declared.crc32 {
+                Some("crc")
+            } else if found.compressed_size != declared.compressed {
+                Some("compressed size")
+            } else if found.uncompressed_size != declared.size {
+                Some("uncompressed size")
+            } else {
+                None
+            };
+            if let Some(field) = field {
+                return Err(UnzipError::DataDescriptorMismatch {
+                    index,
+                    name: name.to_owned(),
+                    field,
+                });
+            }
+            data_end + found.len
+        } else {
+            data_end
+        };
+        Ok(Placed {
+            header_start,
+            data_start,
+            end,
+        })
     }
 
-    let dirs: BTreeSet<String> = tree
-        .into_iter()
-        .filter_map(|(path, node)| matches!(node, Node::Dir(_)).then_some(path))
-        .collect();
-    plan.dirs = dirs.into_iter().collect();
-    plan.files
-        .sort_unstable_by(|a, b| b.size.cmp(&a.size).then(a.index.cmp(&b.index)));
-    Ok(plan)
+    /// A directory's few deflated bytes must be one empty stream and nothing else.
+    fn check_empty_stream(
+        &self,
+        index: usize,
+        name: &str,
+        placed: &Placed,
+        declared: &Declared,
+    ) -> Result<(), UnzipError> {
+        // `directory_data` bounded the size by a small constant.
+        let mut bytes = vec![0u8; usize::try_from(declared.compressed).unwrap_or(0)];
+        let got = read_up_to_at(self.file, &mut bytes, placed.data_start)
+            .map_err(|e| self.read_err(e))?;
+        if got != bytes.len() || !kind::is_empty_deflate_stream(&bytes) {
+            return Err(UnzipError::DirectoryWithData {
+                index,
+                name: name.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The whole-archive checks after the last entry, and the plan in its final order.
+    fn finish(mut self) -> Result<Plan, UnzipError> {
+        let names = &self.names;
+        coverage::check(self.file, &mut self.spans, self.layout.cd_start, |index| {
+            names.get(index).cloned().unwrap_or_default()
+        })?;
+        let mut plan = self.plan;
+        plan.dirs = self.tree.into_dirs();
+        plan.files
+            .sort_unstable_by(|a, b| b.size.cmp(&a.size).then(a.index.cmp(&b.index)));
+        Ok(plan)
+    }
 }
 
-/// Records `path` and its implied parent directories, rejecting a path that is both a
-/// file and a directory, or that is named twice.
-fn add_to_tree(
-    tree: &mut FxHashMap<String, Node>,
-    index: usize,
-    name: &str,
-    path: &str,
-    is_dir: bool,
-) -> Result<(), UnzipError> {
-    let conflict = |other: &str| UnzipError::FileDirectoryConflict {
-        index,
-        name: name.to_owned(),
-        other: other.to_owned(),
-    };
-    for (at, _) in path.match_indices('/') {
-        let parent = &path[..at];
-        match tree.get(parent) {
-            Some(Node::File(_)) => return Err(conflict(parent)),
-            Some(Node::Dir(_)) => {}
-            None => {
-                tree.insert(parent.to_owned(), Node::Dir(None));
-            }
+/// The entry's name as UTF-8. The zip crate quietly falls back to CP437 for a name
+/// flagged UTF-8 that is not; a lying flag is a reason to refuse, not to guess.
+fn entry_name(index: usize, entry: &ZipFileEntry<'_>) -> Result<String, UnzipError> {
+    let flagged_utf8 = entry.flags().as_u16() & FLAG_UTF8 != 0;
+    match entry.name() {
+        Ok(name) if !flagged_utf8 || std::str::from_utf8(entry.name_raw()).is_ok() => {
+            Ok(name.into_owned())
         }
-    }
-    let duplicate = |first| UnzipError::DuplicateName {
-        index,
-        name: name.to_owned(),
-        first,
-    };
-    match (tree.get(path).copied(), is_dir) {
-        (Some(Node::File(first)), false) | (Some(Node::Dir(Some(first))), true) => {
-            Err(duplicate(first))
-        }
-        (Some(Node::File(_)), true) | (Some(Node::Dir(_)), false) => Err(conflict(path)),
-        (Some(Node::Dir(None)), true) | (None, true) => {
-            tree.insert(path.to_owned(), Node::Dir(Some(index)));
-            Ok(())
-        }
-        (None, false) => {
-            tree.insert(path.to_owned(), Node::File(index));
-            Ok(())
-        }
+        _ => Err(UnzipError::NameNotUtf8 {
+            index,
+            name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
+        }),
     }
 }
 
-/// Walks the central directory from `cd_start` and returns the first name that
-/// repeats exactly, as a [`UnzipError::DuplicateName`]. Only called when the zip
-/// crate reports duplicates (it keeps one entry per exact name, so we cannot see
-/// them through it).
-fn find_exact_duplicate<R: Read + Seek>(
-    mut reader: BufReader<R>,
-    cd_start: u64,
-) -> std::io::Result<UnzipError> {
-    reader.seek(SeekFrom::Start(cd_start))?;
-    let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-    let mut fixed = [0u8; 46];
-    for index in 0.. {
-        let mut got = 0;
-        while got < fixed.len() {
-            match reader.read(&mut fixed[got..])? {
-                0 => break,
-                n => got += n,
-            }
-        }
-        if got < fixed.len() || fixed[..4] != [b'P', b'K', 1, 2] {
-            break;
-        }
-        let len = |at: usize| usize::from(u16::from_le_bytes([fixed[at], fixed[at + 1]]));
-        let mut name = vec![0u8; len(28)];
-        reader.read_exact(&mut name)?;
-        let skip = len(30) + len(32);
-        reader.seek_relative(skip as i64)?;
-        if let Some(&first) = seen.get(&name) {
-            let name = String::from_utf8_lossy(&name).into_owned();
-            return Ok(UnzipError::DuplicateName { index, name, first });
-        }
-        seen.insert(name, index);
+/// Encrypted entries cannot be checked (and readers without the key skip them).
+fn check_encryption(index: usize, name: &str, flags: u16) -> Result<(), UnzipError> {
+    if flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION) != 0 {
+        return Err(UnzipError::Encrypted {
+            index,
+            name: name.to_owned(),
+        });
     }
-    // The zip crate saw a duplicate that this walk did not: report it without a name.
-    Ok(UnzipError::DuplicateName {
-        index: 0,
-        name: String::new(),
-        first: 0,
-    })
+    Ok(())
+}
+
+/// The compression methods we decode; any other is refused.
+fn method(index: usize, name: &str, method: CompressionMethod) -> Result<Method, UnzipError> {
+    match method {
+        CompressionMethod::Stored => Ok(Method::Stored),
+        CompressionMethod::Deflated => Ok(Method::Deflated),
+        // `to_u16` is deprecated in favour of matching on variants, but the zip
+        // crate only has a `Zstd` variant with its own `zstd` feature, which we
+        // do not need (we decompress ourselves): the number is the stable name.
+        #[allow(deprecated)]
+        other => match other.to_u16() {
+            #[cfg(feature = "zstd")]
+            93 => Ok(Method::Zstd),
+            number => Err(UnzipError::UnsupportedMethod {
+                index,
+                name: name.to_owned(),
+                method: number,
+            }),
+        },
+    }
+}
+
+/// The first field in which the local header disagrees with the central record, if
+/// any. With flag bit 3 the local CRC and sizes may be zero (the descriptor has them).
+fn local_disagreement(
+    local: &LocalHeader,
+    central_name: &[u8],
+    declared: &Declared,
+) -> Option<&'static str> {
+    let deferred = declared.flags & FLAG_DATA_DESCRIPTOR != 0;
+    let agrees = |local: u64, central: u64| local == central || (deferred && local == 0);
+    if local.name != central_name {
+        Some("name")
+    } else if local.method != declared.method.number() {
+        Some("method")
+    } else if local.flags != declared.flags {
+        Some("flags")
+    } else if !agrees(u64::from(local.crc32), u64::from(declared.crc32)) {
+        Some("crc")
+    } else if !agrees(local.compressed_size, declared.compressed) {
+        Some("compressed size")
+    } else if !agrees(local.uncompressed_size, declared.size) {
+        Some("uncompressed size")
+    } else {
+        None
+    }
 }

@@ -62,14 +62,26 @@ fn slot_paths(parent: &Path, stem: &str, k: usize) -> (PathBuf, PathBuf) {
     )
 }
 
-/// `dest`'s name, cut to 200 bytes (at a character boundary) so that the staging and
-/// lock names stay under the usual 255-byte limit on a file name.
+/// Longest stem of `dest`'s name kept in a staging name, so that the staging and
+/// lock names stay under `NAME_MAX` (255) whatever the length of `dest`'s name.
+const STEM_MAX: usize = 200;
+
+/// `dest`'s name, cut to [`STEM_MAX`] bytes (at a character boundary).
 fn stem(dest_name: &OsStr) -> String {
     let mut stem: String = dest_name.to_string_lossy().into_owned();
-    while stem.len() > 200 {
+    while stem.len() > STEM_MAX {
         stem.pop();
     }
     stem
+}
+
+/// The longest staging path [`Staging::create`] can make for `dest_name` under
+/// `parent`: `.{stem}.staging-{k}` with a slot number of up to 20 digits. The plan
+/// checks every entry's path against it.
+pub(crate) fn staging_len_bound(parent: &Path, dest_name: &OsStr) -> usize {
+    // The lossy conversion can turn one invalid byte into three bytes of U+FFFD.
+    let stem = STEM_MAX.min(dest_name.len().saturating_mul(3));
+    parent.as_os_str().len() + 1 + 1 + stem + ".staging-".len() + 20
 }
 
 fn write_error(path: &Path) -> impl FnOnce(io::Error) -> UnzipError + '_ {

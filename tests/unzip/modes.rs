@@ -49,11 +49,7 @@ fn modes_do_not_depend_on_the_umask() {
 
 #[test]
 fn entries_with_data_descriptors_are_read_from_the_central_directory_sizes() {
-    let mut entry = Raw::deflated("streamed.txt", &b"streamed ".repeat(100));
-    entry.flags = 1 << 3;
-    entry.local_crc = Some(0);
-    entry.local_size = Some(0);
-    entry.local_csize = Some(0);
+    let entry = Raw::deflated("streamed.txt", &b"streamed ".repeat(100)).streamed();
     let scene = Scene::new(&build(&[entry]));
     scene.unzip(&Unzipper::new()).unwrap();
     assert_eq!(

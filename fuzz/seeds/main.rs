@@ -1,0 +1,120 @@
+//! Writes the seed corpus of the `unzip` fuzz target: honest archives of every shape
+//! the unzipper accepts and one hostile archive per refusal of the archive's
+//! structure, all forged by the tests' own forger (no binary files in the repository).
+//!
+//! Run from the crate root, before fuzzing:
+//!
+//! ```sh
+//! (cd fuzz && cargo run --bin seeds -- corpus/unzip)
+//! cargo +nightly fuzz run unzip fuzz/corpus/unzip
+//! ```
+
+#[path = "../../tests/unzip/forge.rs"]
+mod forge;
+
+use forge::{Archive, EndRecord, Raw, Zip64, build};
+
+fn honest() -> Vec<Raw> {
+    vec![
+        Raw::stored("pkg/__init__.py", b"print('hi')\n"),
+        Raw::deflated("pkg/mod.py", &b"def f(): return 1\n".repeat(20)),
+        Raw::dir("pkg/data/"),
+        Raw::stored("pkg/empty", b""),
+    ]
+}
+
+fn streamed(signature: bool, wide: bool) -> Vec<Raw> {
+    honest()
+        .into_iter()
+        .map(|entry| {
+            if entry.name.ends_with(b"/") {
+                return entry;
+            }
+            let mut entry = entry.streamed();
+            let descriptor = entry.descriptor.as_mut().expect("streamed has one");
+            descriptor.signature = signature;
+            descriptor.wide = wide;
+            if wide {
+                entry.local_extra = [&[1u8, 0, 16, 0][..], &[0; 16]].concat();
+                entry.local_size = Some(u32::MAX);
+                entry.local_csize = Some(u32::MAX);
+            }
+            entry
+        })
+        .collect()
+}
+
+fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let with = |edit: fn(&mut Archive)| {
+        let mut archive = Archive::new(honest());
+        edit(&mut archive);
+        archive.bytes()
+    };
+    let mut dir_with_data = Raw::stored("d/", b"hidden");
+    dir_with_data.mode = Some(0o040755);
+    let mut mode_dir = Raw::stored("x", b"data");
+    mode_dir.mode = Some(0o040755);
+    vec![
+        ("honest", build(&honest())),
+        ("empty", build(&[])),
+        ("streamed-signed", build(&streamed(true, false))),
+        ("streamed-unsigned", build(&streamed(false, false))),
+        ("streamed-zip64", build(&streamed(true, true))),
+        ("zip64-end-record", with(|a| a.zip64 = Some(Zip64::default()))),
+        (
+            "zip64-saturated",
+            with(|a| {
+                a.zip64 = Some(Zip64 {
+                    saturate: true,
+                    ..Zip64::default()
+                })
+            }),
+        ),
+        ("comment", with(|a| a.comment = b"a comment".to_vec())),
+        (
+            "count-short",
+            with(|a| {
+                a.end = EndRecord {
+                    entries: Some(1),
+                    entries_on_disk: Some(1),
+                    ..EndRecord::default()
+                }
+            }),
+        ),
+        ("unlisted-entry", with(|a| a.unlisted = vec![1])),
+        ("junk-between", with(|a| a.after = vec![(0, b"junk".to_vec())])),
+        ("prefix-shifted", with(|a| {
+            a.prefix = b"#!/bin/sh\n".to_vec();
+            a.relative_offsets = true;
+        })),
+        ("prefix-absolute", with(|a| a.prefix = b"MZ stub".to_vec())),
+        ("suffix", with(|a| a.suffix = b"trailing".to_vec())),
+        ("comment-signature", with(|a| a.comment = b"PK\x05\x06".to_vec())),
+        (
+            "comment-archive",
+            with(|a| a.comment = build(&[Raw::stored("evil", b"x")])),
+        ),
+        ("central-junk", with(|a| a.central_junk = b"junkjunk".to_vec())),
+        (
+            "zip64-extensible",
+            with(|a| {
+                a.zip64 = Some(Zip64 {
+                    extensible: b"\x99\x99\x00\x00".to_vec(),
+                    ..Zip64::default()
+                })
+            }),
+        ),
+        ("dir-with-data", build(&[dir_with_data])),
+        ("mode-dir-without-slash", build(&[mode_dir])),
+    ]
+}
+
+fn main() {
+    let dir = std::env::args().nth(1).unwrap_or_else(|| "corpus/unzip".to_owned());
+    std::fs::create_dir_all(&dir).expect("create the corpus directory");
+    let seeds = seeds();
+    for (name, bytes) in &seeds {
+        std::fs::write(format!("{dir}/seed-{name}.zip"), bytes).expect("write a seed");
+    }
+    println!("{} seeds in {dir}", seeds.len());
+}
