@@ -471,6 +471,66 @@ pub enum UnzipError {
         /// The longest path the platform accepts, without the NUL.
         limit: usize,
     },
+    /// Windows only: a component is a device name (`CON`, `PRN`, `AUX`, `NUL`,
+    /// `COM0`-`COM9`, `LPT0`-`LPT9`, `CONIN$`, `CONOUT$`, in any case, with or without an
+    /// extension). Opening it would open the device: the file would silently vanish.
+    #[error("entry {index} ({name:?}) has the component {component:?}, a Windows device name")]
+    ReservedName {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The component that is a device name.
+        component: String,
+    },
+    /// Windows only: a component ends with a dot or a space, which Windows strips
+    /// (`a.` and `a` would be one file).
+    #[error(
+        "entry {index} ({name:?}) has the component {component:?}, which ends with a dot or a space"
+    )]
+    TrailingDotOrSpace {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The component.
+        component: String,
+    },
+    /// Windows only: the name holds a character Windows does not allow in file names
+    /// (`< > : " | ? *`; `:` would open an NTFS alternate data stream).
+    #[error("entry {index} ({name:?}) holds {character:?}, which Windows does not allow in names")]
+    ForbiddenCharacter {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The character.
+        character: char,
+    },
+    /// Windows and macOS: two paths of the archive differ only in case (`Readme` and
+    /// `README`, or directories `Pkg/` and `pkg/`), so the file system, which ignores
+    /// case, would make them one: the later entry would overwrite or merge into the
+    /// earlier.
+    #[error("entry {index} ({name:?}) is the same path as {other:?} when case is ignored")]
+    CaseCollision {
+        /// Index of the entry where the collision showed.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The earlier path it collides with (normalized).
+        other: String,
+    },
+    /// macOS: two paths of the archive differ only in Unicode normalization (`é` as one
+    /// code point and as `e` plus an accent), which APFS and HFS+ treat as one name.
+    #[error("entry {index} ({name:?}) is the same path as {other:?} under Unicode normalization")]
+    NormalizationCollision {
+        /// Index of the entry where the collision showed.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The earlier path it collides with (normalized).
+        other: String,
+    },
     /// The path has more components than [`Limits::max_depth`](crate::Limits::max_depth).
     #[error("entry {index} ({name:?}) is {depth} levels deep, more than the limit of {limit}")]
     TooDeep {

@@ -17,6 +17,7 @@
 mod coverage;
 mod descriptor;
 mod execute;
+mod fs_names;
 mod kind;
 mod limits;
 mod local_header;

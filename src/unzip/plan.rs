@@ -12,10 +12,12 @@
 //! 2. the zip crate's reading of that central directory, and the entry-count limit
 //!    and duplicate names ([`open_central_directory`]);
 //! 3. each entry in index order (so the first bad entry by index is the one
-//!    reported): [`entry_name`], [`normalize`] and [`check_fits`], [`kind::classify`],
-//!    [`check_encryption`], [`method`], [`Builder::check_declared_sizes`] (or
-//!    [`kind::directory_data`]), [`Builder::check_local_header`] with its data descriptor,
-//!    then the [`Tree`] of paths (duplicates, file/directory conflicts);
+//!    reported): [`entry_name`], [`normalize`] and [`check_fits`], the platform's name
+//!    rules ([`FsRules::check_components`]), [`kind::classify`], [`check_encryption`],
+//!    [`method`], [`Builder::check_declared_sizes`] (or [`kind::directory_data`]),
+//!    [`Builder::check_local_header`] with its data descriptor, then the [`Tree`] of
+//!    paths (duplicates, file/directory conflicts, names the file system folds into
+//!    one);
 //! 4. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
 //!
 //! Nothing here allocates from a size the archive declares: sizes are only compared
@@ -33,6 +35,7 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::coverage::{self, Span};
 use super::descriptor;
+use super::fs_names::FsRules;
 use super::kind::{self, DirData, Kind};
 use super::limits::Limits;
 use super::local_header::{self, Found, LocalHeader};
@@ -156,7 +159,7 @@ pub(crate) fn plan(
         base_len,
         layout,
         plan: Plan::default(),
-        tree: Tree::default(),
+        tree: Tree::new(FsRules::HOST),
         spans: Vec::with_capacity(zip.len()),
         names: Vec::with_capacity(zip.len()),
         header_owner: FxHashMap::default(),
@@ -239,6 +242,7 @@ impl Builder<'_> {
         let name = entry_name(index, entry)?;
         let normal = normalize(index, &name, self.limits)?;
         check_fits(index, &name, &normal.path, self.base_len)?;
+        FsRules::HOST.check_components(index, &name, &normal.path)?;
         let unix_mode = (entry.system() == System::Unix).then(|| entry.external_attributes() >> 16);
         let kind = kind::classify(
             index,

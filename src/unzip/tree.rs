@@ -1,12 +1,14 @@
 //! The tree of paths the archive creates: every entry's normalized path and its
 //! implied parent directories, so that no path is named twice and none is both a
-//! file and a directory. Either would make the result depend on which entry a reader
-//! (or a thread) writes last.
+//! file and a directory, and, on file systems that fold names, no two paths fold to
+//! one. Each would make the result depend on which entry a reader (or a thread)
+//! writes last.
 
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
+use super::fs_names::{Folding, FsRules};
 use crate::error::UnzipError;
 
 /// What a normalized path is in the tree being built.
@@ -17,16 +19,54 @@ enum Node {
     Dir(Option<usize>),
 }
 
-/// Paths seen so far.
-#[derive(Debug, Default)]
-pub(crate) struct Tree(FxHashMap<String, Node>);
+/// Paths seen so far, and, where the file system folds names (case, Unicode
+/// normalization), which path each folded key belongs to.
+#[derive(Debug)]
+pub(crate) struct Tree {
+    nodes: FxHashMap<String, Node>,
+    rules: FsRules,
+    folded: FxHashMap<String, String>,
+}
 
 impl Tree {
+    /// An empty tree whose paths must stay distinct under `rules`' folding.
+    pub(crate) fn new(rules: FsRules) -> Self {
+        Tree {
+            nodes: FxHashMap::default(),
+            rules,
+            folded: FxHashMap::default(),
+        }
+    }
+
+    /// Records that `path` exists, refusing a different path the file system would
+    /// take for the same one.
+    fn claim_folded(&mut self, index: usize, name: &str, path: &str) -> Result<(), UnzipError> {
+        let Some(key) = self.rules.fold(path) else {
+            return Ok(());
+        };
+        match self.folded.get(&key) {
+            Some(other) if other != path => {
+                let (name, other) = (name.to_owned(), other.clone());
+                Err(match self.rules.why(path, &other) {
+                    Folding::Case => UnzipError::CaseCollision { index, name, other },
+                    Folding::Normalization => {
+                        UnzipError::NormalizationCollision { index, name, other }
+                    }
+                })
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.folded.insert(key, path.to_owned());
+                Ok(())
+            }
+        }
+    }
+
     /// Every directory (named or implied), sorted so that a parent comes before its
     /// children (a string sorts before its extensions).
     pub(crate) fn into_dirs(self) -> Vec<String> {
         let dirs: BTreeSet<String> = self
-            .0
+            .nodes
             .into_iter()
             .filter_map(|(path, node)| matches!(node, Node::Dir(_)).then_some(path))
             .collect();
@@ -49,11 +89,12 @@ impl Tree {
         };
         for (at, _) in path.match_indices('/') {
             let parent = &path[..at];
-            match self.0.get(parent) {
+            match self.nodes.get(parent) {
                 Some(Node::File(_)) => return Err(conflict(parent)),
                 Some(Node::Dir(_)) => {}
                 None => {
-                    self.0.insert(parent.to_owned(), Node::Dir(None));
+                    self.claim_folded(index, name, parent)?;
+                    self.nodes.insert(parent.to_owned(), Node::Dir(None));
                 }
             }
         }
@@ -62,17 +103,23 @@ impl Tree {
             name: name.to_owned(),
             first,
         };
-        match (self.0.get(path).copied(), is_dir) {
+        match (self.nodes.get(path).copied(), is_dir) {
             (Some(Node::File(first)), false) | (Some(Node::Dir(Some(first))), true) => {
                 Err(duplicate(first))
             }
             (Some(Node::File(_)), true) | (Some(Node::Dir(_)), false) => Err(conflict(path)),
-            (Some(Node::Dir(None)), true) | (None, true) => {
-                self.0.insert(path.to_owned(), Node::Dir(Some(index)));
+            (Some(Node::Dir(None)), true) => {
+                self.nodes.insert(path.to_owned(), Node::Dir(Some(index)));
+                Ok(())
+            }
+            (None, true) => {
+                self.claim_folded(index, name, path)?;
+                self.nodes.insert(path.to_owned(), Node::Dir(Some(index)));
                 Ok(())
             }
             (None, false) => {
-                self.0.insert(path.to_owned(), Node::File(index));
+                self.claim_folded(index, name, path)?;
+                self.nodes.insert(path.to_owned(), Node::File(index));
                 Ok(())
             }
         }
