@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use inflight::{UnzipCache, UnzipError, Unzipper};
 
-use super::{archive, contents, leftovers, read_tree, within};
+use super::common::{read_tree, secs, within};
+use super::{archive, contents, leftovers};
 
 const FILES: usize = 300;
 const CHILD_MODE: &str = "INFLIGHT_TEST_CRASH_MODE";
@@ -79,7 +80,8 @@ fn kill_half_way(mode: &str, archive: &Path, target: &Path) {
         assert!(Instant::now() < deadline, "the child never got half-way");
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL on Unix: no destructor, no cleanup runs
+    // SIGKILL on Unix, TerminateProcess on Windows: no destructor, no cleanup runs.
+    child.kill().unwrap();
     child.wait().unwrap();
     std::fs::remove_file(&marker).unwrap();
 }
@@ -98,26 +100,29 @@ fn staging_dirs(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-#[cfg(unix)]
 fn an_unzip_killed_half_way_is_cleaned_up_by_the_next_unzip_of_the_same_dest() {
     let dir = tempfile::tempdir().unwrap();
     let wheel = archive(dir.path(), "w.whl", 5, FILES);
     let parent = dir.path().join("site-packages");
     std::fs::create_dir(&parent).unwrap();
     let dest = parent.join("pkg");
-    within(120, {
-        let (wheel, dest, parent) = (wheel.clone(), dest.clone(), parent.clone());
-        move || {
-            kill_half_way("unzip", &wheel, &dest);
-            // The crash left a staging directory with files in it.
-            let left = staging_dirs(&parent);
-            assert_eq!(left.len(), 1, "{left:?}");
-            assert!(std::fs::read_dir(parent.join(&left[0])).unwrap().count() > 0);
-            assert!(!dest.exists());
+    within(
+        secs(120),
+        "an_unzip_killed_half_way_is_cleaned_up_by_the_next_unzip_of_the_same_dest",
+        {
+            let (wheel, dest, parent) = (wheel.clone(), dest.clone(), parent.clone());
+            move || {
+                kill_half_way("unzip", &wheel, &dest);
+                // The crash left a staging directory with files in it.
+                let left = staging_dirs(&parent);
+                assert_eq!(left.len(), 1, "{left:?}");
+                assert!(std::fs::read_dir(parent.join(&left[0])).unwrap().count() > 0);
+                assert!(!dest.exists());
 
-            Unzipper::new().unzip(&wheel, &dest).unwrap();
-        }
-    });
+                Unzipper::new().unzip(&wheel, &dest).unwrap();
+            }
+        },
+    );
     assert_eq!(read_tree(&dest), contents(5, FILES));
     assert!(
         staging_dirs(&parent).is_empty(),
@@ -128,25 +133,28 @@ fn an_unzip_killed_half_way_is_cleaned_up_by_the_next_unzip_of_the_same_dest() {
 }
 
 #[test]
-#[cfg(unix)]
 fn a_cache_extraction_killed_half_way_is_cleaned_up_by_the_next_request_for_the_id() {
     let dir = tempfile::tempdir().unwrap();
     let wheel = archive(dir.path(), "w.whl", 6, FILES);
     let root = dir.path().join("cache");
-    within(120, {
-        let (wheel, root) = (wheel.clone(), root.clone());
-        move || {
-            kill_half_way("cache", &wheel, &root.join("pkg-1.0"));
-            assert_eq!(staging_dirs(&root).len(), 1, "{:?}", staging_dirs(&root));
-            // A new process (here: a new cache) asks for the same id.
-            let cache = UnzipCache::new(&root);
-            assert_eq!(
-                cache.unzip(&wheel, "pkg-1.0").unwrap(),
-                root.join("pkg-1.0")
-            );
-            assert_eq!(cache.stats().extractions, 1);
-        }
-    });
+    within(
+        secs(120),
+        "a_cache_extraction_killed_half_way_is_cleaned_up_by_the_next_request_for_the_id",
+        {
+            let (wheel, root) = (wheel.clone(), root.clone());
+            move || {
+                kill_half_way("cache", &wheel, &root.join("pkg-1.0"));
+                assert_eq!(staging_dirs(&root).len(), 1, "{:?}", staging_dirs(&root));
+                // A new process (here: a new cache) asks for the same id.
+                let cache = UnzipCache::new(&root);
+                assert_eq!(
+                    cache.unzip(&wheel, "pkg-1.0").unwrap(),
+                    root.join("pkg-1.0")
+                );
+                assert_eq!(cache.stats().extractions, 1);
+            }
+        },
+    );
     assert_eq!(read_tree(&root.join("pkg-1.0")), contents(6, FILES));
     assert!(staging_dirs(&root).is_empty(), "{:?}", staging_dirs(&root));
     assert!(leftovers(&root).is_empty(), "{:?}", leftovers(&root));
@@ -159,60 +167,64 @@ fn a_live_extraction_s_staging_directory_is_never_touched_by_another() {
     let parent = dir.path().join("out");
     std::fs::create_dir(&parent).unwrap();
     let dest = parent.join("pkg");
-    within(120, move || {
-        // The first extraction stops after 20 files and waits, holding its slot.
-        let (paused_tx, paused_rx) = mpsc::channel::<()>();
-        let resume = Arc::new(Barrier::new(2));
-        let first = {
-            let resume = Arc::clone(&resume);
-            let paused_tx = std::sync::Mutex::new(paused_tx);
-            Unzipper::new().progress(move |p| {
-                if p.files_done == 20 {
-                    paused_tx.lock().unwrap().send(()).unwrap();
-                    resume.wait();
-                }
-            })
-        };
-        let handle = {
-            let (wheel, dest) = (wheel.clone(), dest.clone());
-            std::thread::spawn(move || first.unzip(&wheel, &dest))
-        };
-        paused_rx.recv().unwrap();
-        let live = staging_dirs(&parent);
-        assert_eq!(live.len(), 1);
-        let expected = contents(8, 60);
-        // The files of the live staging directory that are complete at this point
-        // (its helpers may still be writing others).
-        let complete = |tree: &std::collections::BTreeMap<String, Vec<u8>>| -> Vec<String> {
-            tree.iter()
-                .filter(|(name, data)| expected.get(*name) == Some(*data))
-                .map(|(name, _)| name.clone())
-                .collect()
-        };
-        let before = complete(&read_tree(&parent.join(&live[0])));
-        assert!(before.len() >= 20, "{} complete files", before.len());
+    within(
+        secs(120),
+        "a_live_extraction_s_staging_directory_is_never_touched_by_another",
+        move || {
+            // The first extraction stops after 20 files and waits, holding its slot.
+            let (paused_tx, paused_rx) = mpsc::channel::<()>();
+            let resume = Arc::new(Barrier::new(2));
+            let first = {
+                let resume = Arc::clone(&resume);
+                let paused_tx = std::sync::Mutex::new(paused_tx);
+                Unzipper::new().progress(move |p| {
+                    if p.files_done == 20 {
+                        paused_tx.lock().unwrap().send(()).unwrap();
+                        resume.wait();
+                    }
+                })
+            };
+            let handle = {
+                let (wheel, dest) = (wheel.clone(), dest.clone());
+                std::thread::spawn(move || first.unzip(&wheel, &dest))
+            };
+            paused_rx.recv().unwrap();
+            let live = staging_dirs(&parent);
+            assert_eq!(live.len(), 1);
+            let expected = contents(8, 60);
+            // The files of the live staging directory that are complete at this point
+            // (its helpers may still be writing others).
+            let complete = |tree: &std::collections::BTreeMap<String, Vec<u8>>| -> Vec<String> {
+                tree.iter()
+                    .filter(|(name, data)| expected.get(*name) == Some(*data))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            };
+            let before = complete(&read_tree(&parent.join(&live[0])));
+            assert!(before.len() >= 20, "{} complete files", before.len());
 
-        // A second extraction of the same dest runs to the end meanwhile...
-        Unzipper::new().unzip(&wheel, &dest).unwrap();
-        assert!(
-            read_tree(&dest) == expected,
-            "dest differs from the archive"
-        );
-        // ...and left the live one's staging directory alone: every file that was
-        // complete is still there and still complete.
-        assert_eq!(staging_dirs(&parent), live);
-        let after = complete(&read_tree(&parent.join(&live[0])));
-        let lost: Vec<&String> = before.iter().filter(|n| !after.contains(n)).collect();
-        assert!(lost.is_empty(), "files lost or changed: {lost:?}");
+            // A second extraction of the same dest runs to the end meanwhile...
+            Unzipper::new().unzip(&wheel, &dest).unwrap();
+            assert!(
+                read_tree(&dest) == expected,
+                "dest differs from the archive"
+            );
+            // ...and left the live one's staging directory alone: every file that was
+            // complete is still there and still complete.
+            assert_eq!(staging_dirs(&parent), live);
+            let after = complete(&read_tree(&parent.join(&live[0])));
+            let lost: Vec<&String> = before.iter().filter(|n| !after.contains(n)).collect();
+            assert!(lost.is_empty(), "files lost or changed: {lost:?}");
 
-        resume.wait();
-        let result = handle.join().unwrap();
-        assert!(
-            matches!(result, Err(UnzipError::DestinationExists { .. })),
-            "{result:?}"
-        );
-        assert!(staging_dirs(&parent).is_empty());
-    });
+            resume.wait();
+            let result = handle.join().unwrap();
+            assert!(
+                matches!(result, Err(UnzipError::DestinationExists { .. })),
+                "{result:?}"
+            );
+            assert!(staging_dirs(&parent).is_empty());
+        },
+    );
 }
 
 #[test]

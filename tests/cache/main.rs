@@ -2,38 +2,24 @@
 
 #![cfg(not(loom))]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Barrier};
 
 use inflight::{CacheError, UnzipCache, Unzipper};
 use zip::write::SimpleFileOptions;
+
+use common::{read_tree, secs, within};
 
 mod crash;
 mod main_job;
 mod odd_archives;
 mod rayon_callers;
-
-/// Runs `f` on its own thread and fails the test if it takes longer than `secs`,
-/// instead of hanging CI. A panic in `f` (a failed assertion) is re-raised here as
-/// itself, not reported as a hang.
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the thread sends before it ends"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("did not finish within {secs} s: a hang"),
-    }
-}
 
 /// A small wheel-like archive: `n` files under `pkg/`, contents derived from `seed`.
 fn archive(dir: &Path, name: &str, seed: u8, n: usize) -> PathBuf {
@@ -57,28 +43,6 @@ fn contents(seed: u8, n: usize) -> BTreeMap<String, Vec<u8>> {
             (name, data)
         })
         .collect()
-}
-
-/// Every regular file under `dir`, by relative path.
-fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Names in the cache root that are not ids: staging directories left behind.
@@ -115,25 +79,29 @@ fn many_threads_asking_for_one_archive_cause_one_extraction() {
     ));
     let threads = 8;
     let barrier = Arc::new(Barrier::new(threads));
-    let paths = within(60, {
-        let cache = Arc::clone(&cache);
-        move || {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    let (cache, barrier, wheel) =
-                        (Arc::clone(&cache), Arc::clone(&barrier), wheel.clone());
-                    std::thread::spawn(move || {
-                        barrier.wait();
-                        cache.unzip(&wheel, "a-1.0").unwrap()
+    let paths = within(
+        secs(60),
+        "many_threads_asking_for_one_archive_cause_one_extraction",
+        {
+            let cache = Arc::clone(&cache);
+            move || {
+                let handles: Vec<_> = (0..threads)
+                    .map(|_| {
+                        let (cache, barrier, wheel) =
+                            (Arc::clone(&cache), Arc::clone(&barrier), wheel.clone());
+                        std::thread::spawn(move || {
+                            barrier.wait();
+                            cache.unzip(&wheel, "a-1.0").unwrap()
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .collect::<Vec<_>>()
-        }
-    });
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .collect::<Vec<_>>()
+            }
+        },
+    );
     assert_eq!(starts.load(Ordering::Relaxed), 1, "extractions started");
     assert_eq!(cache.stats().extractions, 1);
     assert!(paths.iter().all(|p| *p == dir.path().join("cache/a-1.0")));
@@ -164,32 +132,36 @@ fn mixed_ids_under_many_threads_extract_good_ids_once_and_share_errors() {
     let cache = Arc::new(UnzipCache::new(dir.path().join("cache")));
     let threads = 8;
     let barrier = Arc::new(Barrier::new(threads));
-    let results = within(120, {
-        let (cache, all) = (Arc::clone(&cache), all.clone());
-        move || {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (cache, barrier, mut order) =
-                        (Arc::clone(&cache), Arc::clone(&barrier), all.clone());
-                    order.rotate_left(t % all.len());
-                    std::thread::spawn(move || {
-                        barrier.wait();
-                        let mut results = Vec::new();
-                        for _ in 0..3 {
-                            for (id, path) in &order {
-                                results.push((id.clone(), cache.unzip(path, id)));
+    let results = within(
+        secs(120),
+        "mixed_ids_under_many_threads_extract_good_ids_once_and_share_errors",
+        {
+            let (cache, all) = (Arc::clone(&cache), all.clone());
+            move || {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let (cache, barrier, mut order) =
+                            (Arc::clone(&cache), Arc::clone(&barrier), all.clone());
+                        order.rotate_left(t % all.len());
+                        std::thread::spawn(move || {
+                            barrier.wait();
+                            let mut results = Vec::new();
+                            for _ in 0..3 {
+                                for (id, path) in &order {
+                                    results.push((id.clone(), cache.unzip(path, id)));
+                                }
                             }
-                        }
-                        results
+                            results
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap())
-                .collect::<Vec<_>>()
-        }
-    });
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap())
+                    .collect::<Vec<_>>()
+            }
+        },
+    );
     for (id, result) in &results {
         if id.starts_with("good") {
             assert_eq!(result.as_ref().unwrap(), &cache.root().join(id));
@@ -333,30 +305,34 @@ fn two_processes_racing_on_one_root_both_succeed_with_complete_directories() {
         .collect::<Vec<_>>()
         .join("\n");
     let exe = std::env::current_exe().unwrap();
-    let statuses = within(120, move || {
-        // Both started before either is waited for, so they run at the same time.
-        let children: Vec<_> = (0..2)
-            .map(|_| {
-                std::process::Command::new(&exe)
-                    .args([
-                        "--ignored",
-                        "--exact",
-                        "cache_worker_process",
-                        "--test-threads=1",
-                    ])
-                    .env(CHILD_ROOT, &root)
-                    .env(CHILD_ARCHIVES, &list)
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        children
-            .into_iter()
-            .map(|child| child.wait_with_output().unwrap())
-            .collect::<Vec<_>>()
-    });
+    let statuses = within(
+        secs(120),
+        "two_processes_racing_on_one_root_both_succeed_with_complete_directories",
+        move || {
+            // Both started before either is waited for, so they run at the same time.
+            let children: Vec<_> = (0..2)
+                .map(|_| {
+                    std::process::Command::new(&exe)
+                        .args([
+                            "--ignored",
+                            "--exact",
+                            "cache_worker_process",
+                            "--test-threads=1",
+                        ])
+                        .env(CHILD_ROOT, &root)
+                        .env(CHILD_ARCHIVES, &list)
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            children
+                .into_iter()
+                .map(|child| child.wait_with_output().unwrap())
+                .collect::<Vec<_>>()
+        },
+    );
     for output in &statuses {
         assert!(
             output.status.success(),

@@ -1,19 +1,19 @@
 //! Modes do not depend on the process umask, and data-descriptor archives are read.
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use inflight::Unzipper;
 
+use crate::common;
 use crate::support::{Raw, Scene, build};
 
 fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    common::mode(path).expect("run on Unix only")
 }
 
 /// Run only as a child of the test below, under `umask 077`.
 #[test]
-#[ignore = "run by modes_do_not_depend_on_the_umask in a child process"]
+#[ignore = "run by modes_do_not_depend_on_the_umask in a child process (Unix)"]
 fn child_extracts_with_documented_modes() {
     let script = Raw {
         mode: Some(0o100700),
@@ -28,6 +28,7 @@ fn child_extracts_with_documented_modes() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "Windows has no umask and no mode bits")]
 fn modes_do_not_depend_on_the_umask() {
     let exe = std::env::current_exe().unwrap();
     let child = Command::new("sh")

@@ -5,7 +5,6 @@
 //! When `python3` is missing the checks print a skip line and pass, unless
 //! `INFLIGHT_REQUIRE_PYTHON=1` is set (CI sets it), in which case they fail.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -80,35 +79,7 @@ pub(crate) fn write(script: &str) -> Option<Vec<u8>> {
     Some(std::fs::read(&path).unwrap())
 }
 
-/// A directory tree: relative path to `None` (directory) or the file's bytes.
-pub(crate) type Tree = BTreeMap<String, Option<Vec<u8>>>;
-
-pub(crate) fn tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                out.insert(rel, None);
-                walk(root, &path, out);
-            } else {
-                assert!(meta.is_file(), "{rel} is neither file nor directory");
-                out.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut out = Tree::new();
-    // CPython's `extractall` creates nothing for an empty archive.
-    if root.exists() {
-        walk(root, root, &mut out);
-    }
-    out
-}
+pub(crate) use crate::common::{Tree, tree};
 
 /// Extracts `bytes` with the `Unzipper` and with CPython's `extractall` and asserts
 /// both trees are the same: same paths, same kinds, same bytes. Returns what the

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use inflight::Unzipper;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
+use crate::common;
 use crate::support::Scene;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -101,24 +101,16 @@ fn reference(bytes: &[u8]) -> BTreeMap<String, Node> {
     expected
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Node>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        let mode = meta.permissions().mode() & 0o7777;
-        if meta.is_dir() {
-            out.insert(rel, Node::Dir(mode));
-            walk(root, &path, out);
-        } else {
-            assert!(meta.is_file(), "{rel} is neither file nor directory");
-            out.insert(rel, Node::File(std::fs::read(&path).unwrap(), mode));
-        }
-    }
+/// What is under `root`: every path's contents (`None` for a directory) and its mode
+/// where the platform has modes (Unix; `None` on Windows, where it is not compared).
+fn walk(root: &Path) -> BTreeMap<String, (Option<Vec<u8>>, Option<u32>)> {
+    common::tree(root)
+        .into_iter()
+        .map(|(rel, data)| {
+            let mode = common::mode(&root.join(&rel));
+            (rel, (data, mode))
+        })
+        .collect()
 }
 
 #[test]
@@ -126,22 +118,30 @@ fn a_varied_archive_extracts_to_exactly_what_a_serial_reader_sees() {
     let bytes = varied_archive();
     let scene = Scene::new(&bytes);
     let done = scene.unzip(&Unzipper::new()).unwrap();
-    let mut actual = BTreeMap::new();
-    walk(&scene.dest, &scene.dest, &mut actual);
+    let actual = walk(&scene.dest);
     let expected = reference(&bytes);
     assert_eq!(actual.len(), expected.len());
     for (path, node) in &expected {
-        assert_eq!(actual.get(path), Some(node), "{path}");
+        let (want_data, want_mode) = match node {
+            Node::Dir(mode) => (None, *mode),
+            Node::File(content, mode) => (Some(content), *mode),
+        };
+        let (data, mode) = actual
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is missing"));
+        assert!(data.as_ref() == want_data, "{path}: contents differ");
+        if let Some(mode) = mode {
+            assert_eq!(*mode, want_mode, "{path}");
+        }
     }
     let files = expected
         .values()
         .filter(|n| matches!(n, Node::File(..)))
         .count();
     assert_eq!((done.files, done.dirs), (files, expected.len() - files));
-    assert_eq!(
-        std::fs::metadata(&scene.dest).unwrap().permissions().mode() & 0o7777,
-        0o755
-    );
+    if let Some(mode) = common::mode(&scene.dest) {
+        assert_eq!(mode, 0o755);
+    }
     assert_eq!(
         super::support::beside(&scene.root.path().join("parent")),
         ["dest"]
@@ -149,15 +149,12 @@ fn a_varied_archive_extracts_to_exactly_what_a_serial_reader_sees() {
 }
 
 #[test]
+#[cfg_attr(not(unix), ignore = "Windows files have no mode bits")]
 fn setuid_and_sticky_bits_are_never_applied() {
     let bytes = varied_archive();
     let scene = Scene::new(&bytes);
     scene.unzip(&Unzipper::new()).unwrap();
-    let mode = std::fs::metadata(scene.dest.join("bin/tool"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o7777, 0o755);
+    assert_eq!(common::mode(&scene.dest.join("bin/tool")), Some(0o755));
 }
 
 #[test]

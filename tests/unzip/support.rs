@@ -69,14 +69,7 @@ pub(crate) fn beside(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+pub(crate) use crate::common::listing;
 
 /// Extracts `bytes` with `limits`, asserts it failed without leaving anything behind,
 /// and returns the error.

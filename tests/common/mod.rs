@@ -1,0 +1,118 @@
+//! Helpers shared by every integration test binary, included with
+//! `#[path = "../common/mod.rs"] mod common;`. Each binary uses a different subset.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Runs `scenario` on its own thread and returns its result, failing the test if it
+/// takes longer than `limit` (a hang) instead of blocking CI. A panic in the scenario
+/// (a failed assertion) is re-raised here as itself, not reported as a hang.
+pub(crate) fn within<T, F>(limit: Duration, what: &str, scenario: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new()
+        .name(format!("scenario: {what}"))
+        .spawn(move || {
+            let _ = tx.send(panic::catch_unwind(AssertUnwindSafe(scenario)));
+        })
+        .expect("spawn the scenario thread");
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => value,
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: still running after {limit:?}; a wait is hanging")
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            unreachable!("the scenario thread always sends its result")
+        }
+    }
+}
+
+/// `limit` in seconds, for [`within`].
+pub(crate) fn secs(limit: u64) -> Duration {
+    Duration::from_secs(limit)
+}
+
+/// What is at a path of a [`tree`]: a directory, or a file and its bytes.
+pub(crate) type Tree = BTreeMap<String, Option<Vec<u8>>>;
+
+/// `path` relative to `root`, components joined by `/` on every platform.
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap()
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every directory (`None`) and regular file (its bytes) under `root`, by relative
+/// path; panics on anything else (a link, a device). Empty for a missing `root`.
+pub(crate) fn tree(root: &Path) -> Tree {
+    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = relative(root, &path);
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.insert(rel, None);
+                walk(root, &path, out);
+            } else {
+                assert!(meta.is_file(), "{rel} is neither file nor directory");
+                out.insert(rel, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut out = Tree::new();
+    if root.exists() {
+        walk(root, root, &mut out);
+    }
+    out
+}
+
+/// Every regular file under `dir` and its bytes, by relative path.
+pub(crate) fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree(dir)
+        .into_iter()
+        .filter_map(|(path, data)| Some((path, data?)))
+        .collect()
+}
+
+/// The names in `dir`, sorted.
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The permission bits of `path` (`mode & 0o7777`); `None` where there are none
+/// (Windows), so mode checks run on Unix only.
+pub(crate) fn mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(
+            std::fs::symlink_metadata(path)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777,
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
