@@ -122,6 +122,9 @@
 //!    | directory by Unix mode or DOS attribute, but no trailing `/` | [`UnzipError::DirectoryWithoutSlash`] |
 //!    | path component over 255 bytes               | [`UnzipError::ComponentTooLong`]         |
 //!    | path over `PATH_MAX` under the destination  | [`UnzipError::PathTooLong`]              |
+//!    | Windows: device name, trailing dot or space, `< > : " \| ? *` | [`UnzipError::ReservedName`], [`UnzipError::TrailingDotOrSpace`], [`UnzipError::ForbiddenCharacter`] |
+//!    | Windows, macOS: two paths equal ignoring case | [`UnzipError::CaseCollision`] |
+//!    | macOS: two paths equal under Unicode normalization | [`UnzipError::NormalizationCollision`] |
 //!    | entries sharing bytes (overlap, quoting)    | [`UnzipError::OverlappingEntries`]       |
 //!    | entry past the data area (truncated/forged) | [`UnzipError::EntryOutOfBounds`]         |
 //!    | local entry the central directory does not list | [`UnzipError::UnlistedEntry`]        |
