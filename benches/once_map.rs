@@ -167,32 +167,36 @@ fn stampede(c: &mut Criterion) {
     let mut group = c.benchmark_group("stampede");
     group.sample_size(20);
     let threads = 8;
-    let mut report = Vec::new();
-    for (name, run) in [
+    let variants = [
         ("once_map", stampede_once_map as fn(usize) -> Duration),
         ("bare_mutex_map", stampede_bare),
         ("mutex_map_of_once_locks", stampede_once_locks),
-    ] {
-        let mut samples = Vec::new();
+    ];
+    let mut ran = false;
+    for (name, run) in variants {
         group.bench_function(BenchmarkId::new(name, format!("{threads}t")), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let sample = run(threads);
-                    samples.push(sample);
-                    total += sample;
-                }
-                total
-            })
+            ran = true;
+            b.iter_custom(|iters| (0..iters).map(|_| run(threads)).sum())
         });
-        samples.sort();
-        report.push((name, samples));
     }
     group.finish();
-    for (name, samples) in report {
+    if !ran {
+        return;
+    }
+    // The same, interleaved (one stampede of each variant in turn), for p50s that
+    // shared load cannot pull apart.
+    let mut samples = vec![Vec::new(); variants.len()];
+    for round in 0..300 {
+        for j in 0..variants.len() {
+            let v = (j + round) % variants.len();
+            samples[v].push(variants[v].1(threads));
+        }
+    }
+    for ((name, _), mut samples) in variants.iter().zip(samples) {
+        samples.sort();
         let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
         println!(
-            "stampede/{name}/{threads}t over {} runs: p50 {:?}, p90 {:?}",
+            "interleaved stampede/{threads}t {name:<24} over {} runs: p50 {:>9.1?}, p90 {:>9.1?}",
             samples.len(),
             at(0.5),
             at(0.9)
@@ -511,6 +515,171 @@ fn failure_chain(c: &mut Criterion) {
     group.finish();
 }
 
+/// One variant of an interleaved comparison: runs `ops` operations as thread `t` of
+/// round `r`.
+type Run<'a> = &'a (dyn Fn(usize, u64, u64) + Sync);
+
+/// Runs `variants` interleaved: in each of `rounds` rounds every variant runs `ops`
+/// operations on each of `threads` threads (lined up by a barrier, the same threads
+/// throughout), in an order that rotates from round to round. Load from other
+/// processes then hits every variant alike, so the ratios hold on a busy machine
+/// where back-to-back criterion benches drift apart. Prints each variant's median
+/// time per operation, and the median over rounds of each one's ratio to the
+/// variant named `against`.
+fn interleave(
+    what: &str,
+    threads: usize,
+    rounds: u64,
+    ops: u64,
+    against: &str,
+    variants: &[(&str, Run<'_>)],
+) {
+    let n = variants.len();
+    let barrier = Barrier::new(threads);
+    let mut samples = vec![Vec::new(); n];
+    std::thread::scope(|s| {
+        for t in 1..threads {
+            let barrier = &barrier;
+            s.spawn(move || {
+                for r in 0..rounds {
+                    for j in 0..n {
+                        let v = (j + r as usize) % n;
+                        barrier.wait();
+                        (variants[v].1)(t, r, ops);
+                        barrier.wait();
+                    }
+                }
+            });
+        }
+        for r in 0..rounds {
+            for j in 0..n {
+                let v = (j + r as usize) % n;
+                barrier.wait();
+                let start = Instant::now();
+                (variants[v].1)(0, r, ops);
+                barrier.wait();
+                samples[v].push(start.elapsed().as_nanos() as f64 / ops as f64);
+            }
+        }
+    });
+    let median = |xs: &[f64]| {
+        let mut xs = xs.to_vec();
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let base = variants
+        .iter()
+        .position(|(name, _)| *name == against)
+        .expect("the baseline is one of the variants");
+    for (v, (name, _)) in variants.iter().enumerate() {
+        let ratios: Vec<f64> = samples[v]
+            .iter()
+            .zip(&samples[base])
+            .map(|(a, b)| a / b)
+            .collect();
+        println!(
+            "interleaved {what}/{threads}t {name:<24} median {:>7.1} ns/op   vs {against}: {:.2}x",
+            median(&samples[v]),
+            median(&ratios)
+        );
+    }
+}
+
+/// The hit and start targets again, interleaved (see [`interleave`]). Runs when the
+/// bench filter selects `ratios`; the criterion line itself measures nothing.
+fn ratios(c: &mut Criterion) {
+    let mut selected = false;
+    c.bench_function("ratios/interleaved (see the lines below)", |b| {
+        selected = true;
+        b.iter(|| ())
+    });
+    if !selected {
+        return;
+    }
+    let map: OnceMap<u64, Shared> = OnceMap::new();
+    let bare: Mutex<FxHashMap<u64, Shared>> = Mutex::new(FxHashMap::default());
+    let cells: Mutex<FxHashMap<u64, Arc<OnceLock<Shared>>>> = Mutex::new(FxHashMap::default());
+    for k in 0..KEYS {
+        let value = Arc::new(k);
+        map.get_or_init(&k, || value.clone()).unwrap();
+        bare.lock().insert(k, value.clone());
+        let cell = Arc::new(OnceLock::new());
+        let _ = cell.set(value);
+        cells.lock().insert(k, cell);
+    }
+    let key = |t: usize, i: u64| (i.wrapping_mul(7) + t as u64 * 1024) % KEYS;
+    let get = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            black_box(map.get(&key(t, i)));
+        }
+    };
+    let entry = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            black_box(match map.entry(&key(t, i)) {
+                Entry::Ready(value) => Some(value),
+                _ => unreachable!("published"),
+            });
+        }
+    };
+    let bare_get = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            black_box(bare.lock().get(&key(t, i)).cloned());
+        }
+    };
+    let cell_get = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            let cell = cells.lock().get(&key(t, i)).cloned();
+            black_box(cell.and_then(|cell| cell.get().cloned()));
+        }
+    };
+    for threads in [1, 2] {
+        interleave(
+            "hit",
+            threads,
+            200,
+            20_000,
+            "bare_mutex_map",
+            &[
+                ("once_map_get", &get),
+                ("once_map_entry", &entry),
+                ("bare_mutex_map", &bare_get),
+                ("mutex_map_of_once_locks", &cell_get),
+            ],
+        );
+    }
+    for threads in [1, 2] {
+        let map: OnceMap<u64, Shared> = OnceMap::new();
+        let cells: Mutex<FxHashMap<u64, Arc<OnceLock<Shared>>>> = Mutex::new(FxHashMap::default());
+        let values: Vec<Shared> = (0..threads as u64).map(Arc::new).collect();
+        let fresh = |t: usize, r: u64, i: u64| r << 40 | (t as u64) << 32 | i;
+        let start = |t: usize, r: u64, ops: u64| {
+            for i in 0..ops {
+                black_box(
+                    map.get_or_init(&fresh(t, r, i), || values[t].clone())
+                        .unwrap(),
+                );
+            }
+        };
+        let cell_start = |t: usize, r: u64, ops: u64| {
+            for i in 0..ops {
+                let cell = Arc::clone(cells.lock().entry(fresh(t, r, i)).or_default());
+                black_box(cell.get_or_init(|| values[t].clone()).clone());
+            }
+        };
+        interleave(
+            "start",
+            threads,
+            150,
+            2048,
+            "mutex_map_of_once_locks",
+            &[
+                ("once_map", &start),
+                ("mutex_map_of_once_locks", &cell_start),
+            ],
+        );
+    }
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -520,6 +689,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hit, start, stampede, wake_all, many_keys, wake_latency, failure_chain
+    targets = hit, start, ratios, stampede, wake_all, many_keys, wake_latency, failure_chain
 }
 criterion_main!(benches);
