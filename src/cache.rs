@@ -165,6 +165,12 @@ impl UnzipCache {
     /// - [`CacheError::Io`] when the root or the lock file cannot be created or locked.
     /// - [`CacheError::Wait`] when waiting for another thread's extraction failed (for
     ///   example, an extraction whose owner panicked with an error of another type).
+    ///
+    /// # Panics
+    ///
+    /// Only if the unzipper's progress callback panics, and only in the caller that
+    /// runs the extraction: it is abandoned first (cleaned up, see
+    /// [`Unzipper::unzip`]), and the callers waiting for it take it over.
     pub fn unzip(&self, archive: &Path, id: &str) -> Result<PathBuf, CacheError> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         validate_id(id)?;

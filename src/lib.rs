@@ -149,6 +149,7 @@
 //! blocks while the archive is extracted (by this thread or another).
 #![forbid(unsafe_code)]
 
+mod assertions;
 mod cache;
 mod error;
 mod once_map;
