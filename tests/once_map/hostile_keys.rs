@@ -264,6 +264,11 @@ fn a_key_whose_hash_changes_while_its_job_runs_breaks_only_its_own_entry() {
         let broken = Shifty::new(1);
         let (ready, pending) = (Shifty::new(2), Shifty::new(3));
         assert_eq!(map.get_or_init(&ready, || 20), Ok(20));
+        // Enough keys that the table has many buckets: a changed hash then really
+        // looks elsewhere (in a tiny table every probe sees every entry).
+        for id in 100..164 {
+            assert_eq!(map.get_or_init(&Shifty::new(id), || id), Ok(id));
+        }
         let pending_guard = vacant(map.entry(&pending));
         let (owning, owns) = mpsc::channel();
         let (finish, finished) = mpsc::channel::<()>();
@@ -290,7 +295,7 @@ fn a_key_whose_hash_changes_while_its_job_runs_breaks_only_its_own_entry() {
             await_waiters(map, &pending, 1);
 
             // The bug: the key's hash changes under the map.
-            broken.salt.store(1, Ordering::SeqCst);
+            broken.salt.store(0xdead_beef, Ordering::SeqCst);
 
             // The map's diagnostics and every other key are unaffected.
             let mut jobs = map.in_flight();
