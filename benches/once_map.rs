@@ -4,19 +4,33 @@
 //! cargo bench --bench once_map
 //! ```
 //!
-//! 1. `hit`: `get` of a published key vs a plain `parking_lot::Mutex<FxHashMap>`
-//!    lookup + clone (target: within 1.5x), and vs the same map keeping `Arc<V>` and
-//!    cloning `V` after unlocking, which is what OnceMap does so that no user `Clone`
-//!    runs under its lock.
-//! 2. `stampede/T`: T threads start on one key behind a barrier, the job sleeps 1 ms;
-//!    the time reported is from the job's end to the last thread holding the value
-//!    (target: under 0.5 ms), and every iteration asserts the job ran once.
-//! 3. `many_keys`: T threads x disjoint or overlapping key sets, `get_or_init`
-//!    throughput vs `Mutex<FxHashMap<K, Arc<OnceLock<V>>>>`.
-//! 4. `wake_latency`: from `complete` to the blocked waiter returning; median and p99
-//!    are printed after the criterion line.
-//! 5. `failure_chain/k`: the job fails k times before it succeeds, vs the same retry
-//!    loop on a plain mutex map.
+//! Issue 12's targets (4096 keys, `Arc<u64>` values; `bare` is a
+//! `parking_lot::Mutex<FxHashMap<K, V>>` cloning `V` under its lock, the `OnceLock` map a
+//! `Mutex<FxHashMap<K, Arc<OnceLock<V>>>>`):
+//!
+//! 1. `hit/{get,entry}/{1,2}t`: a published key, vs bare (target: within 1.1x) and vs
+//!    the OnceLock map.
+//! 2. `start/{1,2}t`: `get_or_init` of a key nobody asked for, vs the OnceLock map
+//!    (target: within 1.2x).
+//! 3. `ratios`: 1 and 2 again, with the variants interleaved round by round on the
+//!    same threads (see [`interleave`]); its `interleaved` lines are the numbers to
+//!    quote on a shared machine.
+//! 4. `stampede/8t`: 8 threads start on one key behind a barrier, the job sleeps 1 ms;
+//!    the time from the job's end to the last thread holding the value, vs bare (lock
+//!    held through the job) and the OnceLock map (target: p50 within 1.1x of the best;
+//!    the p50s of 300 interleaved stampedes are printed). Every run asserts the job
+//!    ran once.
+//! 5. `wake_all/7`: which wake-up a stampede gets, parking_lot's requeueing
+//!    `notify_all` or std's futex wake-all (see `benches/README.md`).
+//!
+//! And:
+//!
+//! - `many_keys`: T threads x disjoint or overlapping key sets, `get_or_init`
+//!   throughput vs `Mutex<FxHashMap<K, Arc<OnceLock<V>>>>`.
+//! - `wake_latency`: from `complete` to the blocked waiter returning; median and p99
+//!   are printed after the criterion line.
+//! - `failure_chain/k`: the job fails k times before it succeeds, vs the same retry
+//!   loop on a plain mutex map.
 //!
 //! Nothing here writes files.
 
