@@ -98,7 +98,9 @@ use crate::unzip::Unzipper;
 pub struct UnzipCache {
     root: PathBuf,
     unzipper: Unzipper,
-    paths: OnceMap<String, PathBuf>,
+    /// `Arc<Path>`: the map clones values under its lock, so they must be cheap to
+    /// clone; each caller gets its own `PathBuf` after unlocking.
+    paths: OnceMap<String, Arc<Path>>,
     stats: Counters,
 }
 
@@ -198,17 +200,23 @@ impl UnzipCache {
     /// - [`CacheError::Io`] when the root or the lock file cannot be created or locked.
     /// - [`CacheError::Wait`] when waiting for another thread's extraction failed (for
     ///   example, an extraction whose owner panicked with an error of another type).
+    ///
+    /// # Panics
+    ///
+    /// Only if the unzipper's progress callback panics, and only in the caller that
+    /// runs the extraction: it is abandoned first (cleaned up, see
+    /// [`Unzipper::unzip`]), and the callers waiting for it take it over.
     pub fn unzip(&self, archive: &Path, id: &str) -> Result<PathBuf, CacheError> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         validate_id(id)?;
         let mut waited = false;
         loop {
             match self.paths.entry(id) {
-                Entry::Ready(path) => return Ok(path),
+                Entry::Ready(path) => return Ok(path.to_path_buf()),
                 Entry::Vacant(guard) => {
                     return match self.extract(archive, id) {
                         Ok(path) => {
-                            guard.complete(path.clone());
+                            guard.complete(Arc::from(path.as_path()));
                             Ok(path)
                         }
                         Err(error) => {
@@ -224,7 +232,7 @@ impl UnzipCache {
                         self.stats.waited.fetch_add(1, Ordering::Relaxed);
                     }
                     match waiter.wait() {
-                        Ok(path) => return Ok(path),
+                        Ok(path) => return Ok(path.to_path_buf()),
                         // The owner went away (panicked): take the job over.
                         Err(WaitError::Abandoned) => continue,
                         Err(WaitError::Failed(shared)) => {
@@ -253,7 +261,7 @@ impl UnzipCache {
     /// assert_eq!(cache.forget("never-extracted"), None);
     /// ```
     pub fn forget(&self, id: &str) -> Option<PathBuf> {
-        self.paths.remove(id)
+        self.paths.remove(id).map(|path| path.to_path_buf())
     }
 
     /// Counters of what this cache has done, for reports and tests. Never blocks.

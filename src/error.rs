@@ -22,8 +22,8 @@ pub enum WaitError {
     /// The job's owner reported this error through
     /// [`Guard::fail`](crate::Guard::fail). The key is vacant again: failures are not
     /// memoized.
-    #[error("the job failed: {0}")]
-    Failed(JobError),
+    #[error("the job failed")]
+    Failed(#[source] JobError),
     /// [`OnceMap::wait`](crate::OnceMap::wait) was asked for a key that nobody has
     /// registered (neither published nor in flight).
     #[error("no job is registered for this key")]
@@ -46,24 +46,71 @@ pub enum WaitError {
 
 /// The error a job reported, shared by every waiter of that job.
 ///
+/// It stands for the job's own error: it displays as that error, and its
+/// [`source`](std::error::Error::source) is that error's source (for an error given to
+/// [`Guard::fail`](crate::Guard::fail)) or none (a message given to
+/// [`Guard::fail_with_message`](crate::Guard::fail_with_message) or
+/// [`OnceMap::get_or_try_init`](crate::OnceMap::get_or_try_init)). So an error-chain
+/// printer shows each cause once.
+///
 /// Cloning is cheap (one reference count). Recover the original error with
 /// [`JobError::downcast_ref`].
 #[derive(Clone)]
 pub struct JobError(Arc<dyn SharedError>);
 
-trait SharedError: Any + fmt::Debug + Send + Sync {
+/// The job's error, type-erased: what `JobError` needs of it.
+trait SharedError: Any + Send + Sync {
     fn as_any(&self) -> &dyn Any;
+    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)>;
 }
 
-impl<E: Any + fmt::Debug + Send + Sync> SharedError for E {
+/// An error with a source chain.
+struct Chained<E>(E);
+
+impl<E: std::error::Error + Send + Sync + 'static> SharedError for Chained<E> {
     fn as_any(&self) -> &dyn Any {
-        self
+        &self.0
+    }
+    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A message: displayed, no source.
+struct Message<M>(M);
+
+impl<M: fmt::Display + fmt::Debug + Send + Sync + 'static> SharedError for Message<M> {
+    fn as_any(&self) -> &dyn Any {
+        &self.0
+    }
+    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        None
     }
 }
 
 impl JobError {
-    pub(crate) fn new<E: fmt::Debug + Send + Sync + 'static>(error: E) -> Self {
-        JobError(Arc::new(error))
+    pub(crate) fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
+        JobError(Arc::new(Chained(error)))
+    }
+
+    pub(crate) fn message<M: fmt::Display + fmt::Debug + Send + Sync + 'static>(
+        message: M,
+    ) -> Self {
+        JobError(Arc::new(Message(message)))
     }
 
     /// The job's error, if it is of type `E`.
@@ -76,10 +123,11 @@ impl JobError {
     /// let map: OnceMap<u32, u32> = OnceMap::new();
     /// let Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
     /// let Entry::Pending(waiter) = map.entry(&1) else { unreachable!() };
-    /// guard.fail("disk full");
+    /// guard.fail_with_message("disk full");
     /// match waiter.wait() {
     ///     Err(WaitError::Failed(error)) => {
-    ///         assert_eq!(error.downcast_ref::<&str>(), Some(&"disk full"))
+    ///         assert_eq!(error.downcast_ref::<&str>(), Some(&"disk full"));
+    ///         assert_eq!(error.to_string(), "disk full");
     ///     }
     ///     other => panic!("{other:?}"),
     /// }
@@ -91,22 +139,34 @@ impl JobError {
 
 impl fmt::Debug for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        self.0.debug(f)
     }
 }
 
 impl fmt::Display for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        self.0.display(f)
+    }
+}
+
+impl std::error::Error for JobError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 
 /// Why [`OnceMap::get_or_try_init`](crate::OnceMap::get_or_try_init) returned no value.
+///
+/// Transparent: it displays as the job's error or the wait's, and its source is
+/// theirs, so an error-chain printer shows nothing twice. It is a
+/// [`std::error::Error`] when `E` is one; with a message type such as `String` it
+/// still displays.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TryInitError<E> {
     /// The job failed with this error: either the caller's own job, or the job of the
     /// owner the caller waited for (a clone of its error).
-    #[error("the job failed: {0:?}")]
+    #[error(transparent)]
     Failed(E),
     /// The wait itself failed (deadlock, closed map, or the owner failed with an error
     /// of another type).
@@ -204,7 +264,7 @@ impl CacheError {
 pub enum UnzipError {
     // ----- the archive as a whole -----
     /// The archive could not be opened.
-    #[error("cannot open archive {archive}: {source}")]
+    #[error("cannot open archive {archive}")]
     OpenArchive {
         /// The archive's path.
         archive: std::path::PathBuf,
@@ -224,7 +284,7 @@ pub enum UnzipError {
         kind: &'static str,
     },
     /// The archive could not be read at some offset (an I/O error, not bad content).
-    #[error("cannot read archive {archive}: {source}")]
+    #[error("cannot read archive {archive}")]
     ReadArchive {
         /// The archive's path.
         archive: std::path::PathBuf,
@@ -234,7 +294,7 @@ pub enum UnzipError {
     },
     /// The central directory could not be found or parsed: not a zip archive, or one
     /// whose end was cut off.
-    #[error("{archive} is not a readable zip archive: {source}")]
+    #[error("{archive} is not a readable zip archive")]
     CentralDirectory {
         /// The archive's path.
         archive: std::path::PathBuf,
@@ -760,7 +820,7 @@ pub enum UnzipError {
         actual: u32,
     },
     /// The compressed data is not a valid deflate stream (or ends early).
-    #[error("entry {index} ({name:?}) has corrupt compressed data: {source}")]
+    #[error("entry {index} ({name:?}) has corrupt compressed data")]
     CorruptData {
         /// Index of the entry.
         index: usize,
@@ -786,7 +846,7 @@ pub enum UnzipError {
         dest: std::path::PathBuf,
     },
     /// Creating or writing something under the staging directory failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         /// The file or directory being written.
         path: std::path::PathBuf,
@@ -795,7 +855,7 @@ pub enum UnzipError {
         source: std::io::Error,
     },
     /// Renaming the staging directory to `dest` failed.
-    #[error("cannot rename {staging} to {dest}: {source}")]
+    #[error("cannot rename {staging} to {dest}")]
     Publish {
         /// The staging directory.
         staging: std::path::PathBuf,

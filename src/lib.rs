@@ -19,7 +19,7 @@
 //!     remove(&Q) -> Option<V>                               never blocks
 //!     close()                                               never blocks; wakes every waiter
 //!     in_flight() -> Vec<InFlight<K>>                       never blocks
-//! Guard::complete(V) | Guard::fail(E) | drop(Guard) = abandon
+//! Guard::complete(V) | Guard::fail(E: Error) | Guard::fail_with_message(M) | drop(Guard) = abandon
 //! Waiter::wait() | wait_timeout(Duration) | wait_deadline(Instant)
 //! ```
 //!
@@ -42,10 +42,22 @@
 //!   (A waits on B, B waits on A, or longer), gets [`WaitError::WouldDeadlock`] at
 //!   once. Cycles that pass through something the map cannot see (a second map, a
 //!   lock, a channel, a thread join) cannot be detected.
-//! - **Per-key wake-ups.** Each job in flight has its own condvar: settling key A
-//!   wakes only A's waiters.
-//! - **No user code under the lock** except the keys' `Hash`, `Eq` and, on first
-//!   insertion, `ToOwned`; a panic in those leaves the map unlocked and unchanged.
+//! - **Per-key wake-ups.** Each job someone waits for has its own condvar: settling
+//!   key A wakes only A's waiters, all at once.
+//! - **What runs under the lock** (the map's one mutex): the keys' `Eq`, `ToOwned` on
+//!   first insertion, `V::clone` on a hit and once for the waiters of a job that
+//!   completes, and `K::clone` in `in_flight`; a key's `Hash` runs before the lock is
+//!   taken. So `V::clone` must be cheap (an `Arc`) and must not use the same map. A
+//!   panic in any of these leaves the map unlocked and unchanged (the waiters' copy
+//!   abandons its job first, so nobody is stranded). Each waiter clones its own copy
+//!   under its job's lock, not the map's. Job closures and drops of keys, values and
+//!   errors run unlocked.
+//! - **A broken key breaks only itself.** Entries keep their hash; the map never
+//!   hashes a stored key again. A key whose `Hash` changes after insertion only makes
+//!   its own lookups miss.
+//! - **A leaked [`Guard`]** (`mem::forget`) never settles its job, like a leaked
+//!   `MutexGuard`: its waiters block until [`OnceMap::close`] or their deadline;
+//!   [`OnceMap::in_flight`] shows when its owner thread has exited.
 //!
 //! # Compared with the alternatives
 //!
@@ -185,6 +197,7 @@
 //! blocks while the archive is extracted (by this thread or another).
 #![forbid(unsafe_code)]
 
+mod assertions;
 mod cache;
 mod error;
 mod once_map;

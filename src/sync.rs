@@ -1,26 +1,88 @@
 //! The only module that knows about loom.
 //!
 //! Production code imports its synchronisation primitives from here and reads as plain
-//! `parking_lot` (`lock()` returns a guard, `Condvar::wait(&mut guard)`,
-//! `wait_until(&mut guard, deadline).timed_out()`) and `std::thread`. Under `--cfg loom` the same names are thin wrappers over loom's
-//! primitives, so the model tests in `loom-tests/` explore every interleaving of the
-//! exact code that ships.
+//! `parking_lot` and `std`. Under `--cfg loom` the same names are thin wrappers over
+//! loom's primitives, so the model tests in `loom-tests/` explore every interleaving of
+//! the exact code that ships.
+//!
+//! Two kinds of lock, for two jobs:
+//! - [`Mutex`]: parking_lot's, for the map's state. Short critical sections, taken on
+//!   every call; parking_lot's uncontended lock and unlock are one atomic each.
+//! - [`WakeAllMutex`] and [`WakeAllCondvar`]: std's, poison-free, for the threads that
+//!   wait for one job. std's futex condvar wakes every waiter at once on `notify_all`;
+//!   parking_lot's requeues them onto the mutex, so they would wake one after another,
+//!   each woken by the unlock of the one before (`benches/README.md` measures both).
 //!
 //! Two loom gaps are bridged here, and only here:
 //! - loom's `Condvar::wait_timeout` never times out. Our `wait_until` checks the
 //!   deadline before it blocks: a deadline that has already passed returns
 //!   "timed out" without waiting, a later one waits without a timeout. Models reach the
 //!   timeout branch with a zero timeout; real-thread tests cover real timeouts.
-//! - loom runs every model thread on one OS thread, so `std::thread::current()` cannot
-//!   tell them apart. Thread identity (used for re-entrancy and wait-cycle detection)
-//!   comes from this module's `thread`, which is loom's under loom.
+//! - loom runs every model thread on one OS thread, so `std::thread::current()` and
+//!   `std::thread_local!` cannot tell them apart. Thread identity (used for re-entrancy
+//!   and wait-cycle detection) and the thread-local owner token come from this
+//!   module's `thread` and `thread_local`, which are loom's under loom.
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use parking_lot::{Condvar, Mutex};
+    use std::sync::PoisonError;
+    use std::time::Instant;
+
+    pub(crate) use parking_lot::{Mutex, MutexGuard};
+    pub(crate) use std::thread_local;
 
     pub(crate) mod thread {
         pub(crate) use std::thread::{Thread, ThreadId, current};
+    }
+
+    /// std's mutex without poisoning: a panic while it is held leaves the data as the
+    /// panicking code left it, and every user of this type keeps its data consistent
+    /// at each point where user code can panic.
+    #[derive(Debug, Default)]
+    pub(crate) struct WakeAllMutex<T>(std::sync::Mutex<T>);
+
+    pub(crate) type WakeAllGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+
+    impl<T> WakeAllMutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            WakeAllMutex(std::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> WakeAllGuard<'_, T> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+    }
+
+    /// std's condvar: `notify_all` wakes every waiter at once (one futex wake).
+    #[derive(Debug, Default)]
+    pub(crate) struct WakeAllCondvar(std::sync::Condvar);
+
+    impl WakeAllCondvar {
+        pub(crate) fn new() -> Self {
+            WakeAllCondvar(std::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<'a, T>(&self, guard: WakeAllGuard<'a, T>) -> WakeAllGuard<'a, T> {
+            self.0.wait(guard).unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Waits for a notification or until `deadline`; `true` when it timed out.
+        pub(crate) fn wait_until<'a, T>(
+            &self,
+            guard: WakeAllGuard<'a, T>,
+            deadline: Instant,
+        ) -> (WakeAllGuard<'a, T>, bool) {
+            let timeout = deadline.saturating_duration_since(Instant::now());
+            let (guard, result) = self
+                .0
+                .wait_timeout(guard, timeout)
+                .unwrap_or_else(PoisonError::into_inner);
+            (guard, result.timed_out())
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
     }
 }
 
@@ -28,6 +90,8 @@ mod imp {
 mod imp {
     use std::ops::{Deref, DerefMut};
     use std::time::Instant;
+
+    pub(crate) use loom::thread_local;
 
     pub(crate) mod thread {
         pub(crate) use loom::thread::{Thread, ThreadId, current};
@@ -38,10 +102,9 @@ mod imp {
     #[derive(Debug)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
 
-    /// The guard of [`Mutex`]. The `Option` lets [`Condvar::wait`] move loom's guard
-    /// out and back in while the caller keeps `&mut MutexGuard`, as with parking_lot.
+    /// The guard of [`Mutex`].
     #[derive(Debug)]
-    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+    pub(crate) struct MutexGuard<'a, T>(loom::sync::MutexGuard<'a, T>);
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
@@ -50,65 +113,70 @@ mod imp {
 
         #[track_caller]
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            MutexGuard(Some(self.0.lock().expect("loom mutexes never poison")))
+            MutexGuard(self.0.lock().expect("loom mutexes never poison"))
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(MutexGuard)
         }
     }
 
     impl<T> Deref for MutexGuard<'_, T> {
         type Target = T;
         fn deref(&self) -> &T {
-            self.0
-                .as_ref()
-                .expect("the guard is only moved out during a wait")
+            &self.0
         }
     }
 
     impl<T> DerefMut for MutexGuard<'_, T> {
         fn deref_mut(&mut self) -> &mut T {
-            self.0
-                .as_mut()
-                .expect("the guard is only moved out during a wait")
+            &mut self.0
         }
     }
 
-    /// parking_lot's `WaitTimeoutResult`, rebuilt.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) struct WaitTimeoutResult(bool);
+    /// A loom mutex with the poison-free std shape of the real `WakeAllMutex`.
+    #[derive(Debug)]
+    pub(crate) struct WakeAllMutex<T>(loom::sync::Mutex<T>);
 
-    impl WaitTimeoutResult {
-        pub(crate) fn timed_out(self) -> bool {
-            self.0
-        }
-    }
+    pub(crate) type WakeAllGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
-    /// A loom condvar with parking_lot's shape.
-    #[derive(Debug, Default)]
-    pub(crate) struct Condvar(loom::sync::Condvar);
-
-    impl Condvar {
-        pub(crate) fn new() -> Self {
-            Condvar(loom::sync::Condvar::new())
+    impl<T> WakeAllMutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            WakeAllMutex(loom::sync::Mutex::new(value))
         }
 
         #[track_caller]
-        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
-            let inner = guard.0.take().expect("the guard is present outside a wait");
-            guard.0 = Some(self.0.wait(inner).expect("loom mutexes never poison"));
+        pub(crate) fn lock(&self) -> WakeAllGuard<'_, T> {
+            self.0.lock().expect("loom mutexes never poison")
+        }
+    }
+
+    /// A loom condvar with the shape of the real `WakeAllCondvar`.
+    #[derive(Debug)]
+    pub(crate) struct WakeAllCondvar(loom::sync::Condvar);
+
+    impl WakeAllCondvar {
+        pub(crate) fn new() -> Self {
+            WakeAllCondvar(loom::sync::Condvar::new())
+        }
+
+        #[track_caller]
+        pub(crate) fn wait<'a, T>(&self, guard: WakeAllGuard<'a, T>) -> WakeAllGuard<'a, T> {
+            self.0.wait(guard).expect("loom mutexes never poison")
         }
 
         /// Returns "timed out" at once when `deadline` has passed, else waits for a
         /// notification with no timeout (loom cannot time out; see the module docs).
         #[track_caller]
-        pub(crate) fn wait_until<T>(
+        pub(crate) fn wait_until<'a, T>(
             &self,
-            guard: &mut MutexGuard<'_, T>,
+            guard: WakeAllGuard<'a, T>,
             deadline: Instant,
-        ) -> WaitTimeoutResult {
+        ) -> (WakeAllGuard<'a, T>, bool) {
             if Instant::now() >= deadline {
-                return WaitTimeoutResult(true);
+                return (guard, true);
             }
-            self.wait(guard);
-            WaitTimeoutResult(false)
+            (self.wait(guard), false)
         }
 
         pub(crate) fn notify_all(&self) {

@@ -1,15 +1,15 @@
-//! [`Guard`]: the caller that owns a key's job.
+//! [`Guard`]: the caller that owns a key's job, and [`Owner`], the part of it that
+//! `get_or_init` uses without a copy of the key.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Arc;
 
 use rustc_hash::FxBuildHasher;
 
 use super::OnceMap;
-use super::state::{FlightId, Outcome, Slot};
+use super::state::{FlightId, Outcome, Pending, Ready};
 use crate::error::JobError;
 
 /// Proof that the caller owns the job for a key: returned by
@@ -23,18 +23,33 @@ use crate::error::JobError;
 ///
 /// A guard is `!Send`: the map records the thread that owns a job to detect waits that
 /// would deadlock, so the guard must be settled on the thread that created it.
+///
+/// ```compile_fail
+/// use inflight::{Entry, OnceMap};
+///
+/// let map: OnceMap<u32, u32> = OnceMap::new();
+/// let Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
+/// std::thread::scope(|s| {
+///     s.spawn(move || guard.complete(1)); // error: `Guard` cannot be sent between threads
+/// });
+/// ```
+///
+/// # Leaking a guard
+///
+/// As with std's `MutexGuard`, [`std::mem::forget`]ting a guard is safe but never
+/// settles its job: the key stays pending and its waiters block until the map is
+/// [closed](OnceMap::close) (or, for [`Waiter::wait_timeout`](super::Waiter::wait_timeout),
+/// until their deadline). Other keys are not affected. [`OnceMap::in_flight`] keeps
+/// listing the job, with [`InFlight::owner_exited`](super::InFlight::owner_exited) set
+/// once the thread that leaked it has exited.
 #[must_use = "dropping the guard abandons the job; call `complete` or `fail`"]
 pub struct Guard<'a, K, V, S = FxBuildHasher>
 where
     K: Eq + Hash,
     S: BuildHasher,
 {
-    map: &'a OnceMap<K, V, S>,
-    /// `None` once the job was settled through `complete` or `fail`.
-    key: Option<K>,
-    id: FlightId,
-    /// Keeps the guard on the owner's thread (see the type docs).
-    _not_send: PhantomData<*const ()>,
+    owner: Owner<'a, K, V, S>,
+    key: K,
 }
 
 impl<'a, K, V, S> Guard<'a, K, V, S>
@@ -42,13 +57,8 @@ where
     K: Eq + Hash,
     S: BuildHasher,
 {
-    pub(super) fn new(map: &'a OnceMap<K, V, S>, key: K, id: FlightId) -> Self {
-        Guard {
-            map,
-            key: Some(key),
-            id,
-            _not_send: PhantomData,
-        }
+    pub(super) fn new(owner: Owner<'a, K, V, S>, key: K) -> Self {
+        Guard { owner, key }
     }
 
     /// Publishes `value` for this key and wakes every thread waiting for it; each of
@@ -56,6 +66,13 @@ where
     /// [`removed`](OnceMap::remove).
     ///
     /// Takes the map's lock briefly; never waits for anything else.
+    ///
+    /// # Panics
+    ///
+    /// If threads wait for the job, one clone of `value` for them is made under the
+    /// map's lock; if that `V::clone` panics, the job is abandoned instead (the key
+    /// becomes vacant, its waiters get [`WaitError::Abandoned`](crate::WaitError::Abandoned))
+    /// and the panic propagates to this caller.
     ///
     /// # Examples
     ///
@@ -68,36 +85,11 @@ where
     /// }
     /// assert_eq!(map.get("answer"), Some(42));
     /// ```
-    pub fn complete(self, value: V) {
-        self.publish(Arc::new(value));
-    }
-
-    /// Publishes a value that is already shared (used by `get_or_init`, which returns
-    /// a clone of it to its caller).
-    pub(super) fn publish(mut self, value: Arc<V>) {
-        let Some(key) = self.key.take() else { return };
-        let mut inner = self.map.inner.lock();
-        // The key's `Hash`/`Eq` run here, under the lock. If they panic, the slot is
-        // found by flight id instead (no user code) and the panic is re-raised once
-        // the job is settled: a panicking key must not strand the waiters.
-        let set = catch_unwind(AssertUnwindSafe(|| {
-            if let Some(slot) = inner.slots.get_mut(&key) {
-                *slot = Slot::Ready(Arc::clone(&value));
-            }
-            // `None` is unreachable by the slot invariant (only this guard removes
-            // the slot); settling below keeps every waiter from hanging anyway.
-        }));
-        let hash_panic = set.err().inspect(|_| {
-            if let Some(slot) = inner.slots.values_mut().find(|slot| self.owns(slot)) {
-                *slot = Slot::Ready(Arc::clone(&value));
-            }
-        });
-        let leftover = inner.settle(self.id, Outcome::Done(value));
-        drop(inner);
-        drop((leftover, key));
-        if let Some(payload) = hash_panic {
-            resume_unwind(payload);
-        }
+    pub fn complete(self, value: V)
+    where
+        V: Clone,
+    {
+        self.owner.complete(value);
     }
 
     /// Reports that the job failed with `error`. Threads waiting for the key at this
@@ -105,7 +97,12 @@ where
     /// error; the key becomes vacant again, so a later call runs the job again
     /// (failures are not memoized; store a `Result` as `V` to memoize them).
     ///
-    /// Takes the map's lock briefly; never waits for anything else.
+    /// Takes the map's lock briefly; never waits for anything else. Runs no user code
+    /// under the lock.
+    ///
+    /// The waiters' [`JobError`] displays `error` and returns its
+    /// [`source`](std::error::Error::source), so an error-chain printer shows each
+    /// cause once. For a plain message use [`fail_with_message`](Guard::fail_with_message).
     ///
     /// # Examples
     ///
@@ -114,48 +111,41 @@ where
     ///
     /// let map: OnceMap<String, u64> = OnceMap::new();
     /// if let Entry::Vacant(guard) = map.entry("flaky") {
-    ///     guard.fail("connection reset");
+    ///     guard.fail(std::io::Error::other("connection reset"));
     /// }
     /// // Not memoized: the next caller owns the job again.
     /// assert!(matches!(map.entry("flaky"), Entry::Vacant(_)));
     /// ```
-    pub fn fail<E>(mut self, error: E)
+    pub fn fail<E>(self, error: E)
     where
-        E: fmt::Debug + Send + Sync + 'static,
+        E: std::error::Error + Send + Sync + 'static,
     {
-        self.vacate(Outcome::Failed(JobError::new(error)));
+        self.owner.fail(JobError::new(error));
     }
 
-    /// Removes the pending slot and settles the flight with `outcome`.
+    /// Like [`fail`](Guard::fail), for an error that is a message rather than a
+    /// [`std::error::Error`] (a `&str`, a `String`, or any type with `Display`): the
+    /// waiters' [`JobError`] displays it and has no source.
     ///
-    /// If the key's `Hash`/`Eq` panic, the slot is removed by flight id instead (no
-    /// user code) and the panic is re-raised after the job is settled, unless the
-    /// thread is already unwinding (a second panic would abort).
-    fn vacate(&mut self, outcome: Outcome<V>) {
-        let Some(key) = self.key.take() else { return };
-        let mut inner = self.map.inner.lock();
-        let (removed, hash_panic) =
-            match catch_unwind(AssertUnwindSafe(|| inner.slots.remove_entry(&key))) {
-                Ok(removed) => (removed.into_iter().collect::<Vec<_>>(), None),
-                Err(payload) => {
-                    let removed = inner.slots.extract_if(|_, slot| self.owns(slot)).collect();
-                    (removed, Some(payload))
-                }
-            };
-        let leftover = inner.settle(self.id, outcome);
-        drop(inner);
-        // The removed key and the outcome are user types: dropped after unlocking.
-        drop((removed, leftover, key));
-        if let Some(payload) = hash_panic
-            && !std::thread::panicking()
-        {
-            resume_unwind(payload);
-        }
-    }
-
-    /// Whether `slot` is this guard's pending slot.
-    fn owns(&self, slot: &Slot<V>) -> bool {
-        matches!(slot, Slot::Pending(id) if *id == self.id)
+    /// Takes the map's lock briefly; never waits for anything else. Runs no user code
+    /// under the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use inflight::{Entry, OnceMap};
+    ///
+    /// let map: OnceMap<u32, u64> = OnceMap::new();
+    /// if let Entry::Vacant(guard) = map.entry(&1) {
+    ///     guard.fail_with_message("disk full");
+    /// }
+    /// assert!(matches!(map.entry(&1), Entry::Vacant(_)));
+    /// ```
+    pub fn fail_with_message<M>(self, message: M)
+    where
+        M: fmt::Display + fmt::Debug + Send + Sync + 'static,
+    {
+        self.owner.fail(JobError::message(message));
     }
 
     /// The key this guard owns. Never blocks.
@@ -173,34 +163,150 @@ where
     /// assert_eq!(map.get("numpy"), Some(5));
     /// ```
     pub fn key(&self) -> &K {
-        self.key
-            .as_ref()
-            .expect("invariant: the key is only taken by methods that consume the guard")
-    }
-}
-
-impl<K, V, S> Drop for Guard<'_, K, V, S>
-where
-    K: Eq + Hash,
-    S: BuildHasher,
-{
-    /// Abandons the job if it was neither completed nor failed: the key becomes vacant
-    /// and every waiter wakes with `Abandoned`. Runs on early return and during a
-    /// panic's unwinding alike.
-    fn drop(&mut self) {
-        self.vacate(Outcome::Abandoned);
+        &self.key
     }
 }
 
 impl<K, V, S> fmt::Debug for Guard<'_, K, V, S>
 where
-    K: Eq + Hash,
+    K: Eq + Hash + fmt::Debug,
     S: BuildHasher,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Guard")
+            .field("key", &self.key)
+            .field("flight", &self.owner.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Owns flight `id` of `map`: settles it exactly once, by `complete`, `fail`, or by
+/// being dropped (abandon). Finds its slot by the stored hash and the flight id, so no
+/// user code runs under the lock to settle, except the one documented `V::clone` for
+/// the waiters.
+pub(super) struct Owner<'a, K, V, S> {
+    map: &'a OnceMap<K, V, S>,
+    hash: u64,
+    id: FlightId,
+    /// Set once the flight is settled, so `Drop` does not settle it again.
+    settled: bool,
+    /// Keeps the owner on its thread (see [`Guard`]).
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a, K, V, S> Owner<'a, K, V, S> {
+    pub(super) fn new(map: &'a OnceMap<K, V, S>, hash: u64, id: FlightId) -> Self {
+        Owner {
+            map,
+            hash,
+            id,
+            settled: false,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Publishes `value`: the key moves from `pending` to `ready` with it, and the
+    /// waiters, if any, get a clone made under the lock. If that clone panics,
+    /// abandons instead and re-raises the panic.
+    pub(super) fn complete(mut self, value: V)
+    where
+        V: Clone,
+    {
+        self.settled = true;
+        let mut locked = self.map.inner.lock();
+        let inner = &mut *locked;
+        let Ok(found) = inner
+            .pending
+            .find_entry(self.hash, |pending| pending.flight.id == self.id)
+        else {
+            // Unreachable by the invariants (only this owner removes its flight); nobody
+            // waits on a flight that is not there, so there is nobody to tell.
+            return;
+        };
+        let copy = if found.get().flight.waiters > 0 {
+            // `V::clone` under the lock, before any change: if it panics, the flight is
+            // still pending and is abandoned here, so no waiter is stranded.
+            match catch_unwind(AssertUnwindSafe(|| value.clone())) {
+                Ok(copy) => Some(copy),
+                Err(payload) => {
+                    let (removed, _) = found.remove();
+                    inner.unblock_all(self.id);
+                    drop(locked);
+                    if let Some(shared) = &removed.flight.shared {
+                        shared.settle(Outcome::Abandoned);
+                    }
+                    drop((removed, value));
+                    if !std::thread::panicking() {
+                        resume_unwind(payload);
+                    }
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let (Pending { hash, key, flight }, _) = found.remove();
+        // No `Hash` and no `Eq`: the stored hash places it, and the table grows with
+        // stored hashes.
+        inner
+            .ready
+            .insert_unique(hash, Ready { hash, key, value }, |ready| ready.hash);
+        if copy.is_some() {
+            inner.unblock_all(self.id);
+        }
+        drop(locked);
+        if let (Some(shared), Some(copy)) = (&flight.shared, copy) {
+            shared.settle(Outcome::Done(copy));
+        }
+        // The flight's owner token is released here, after unlocking.
+    }
+
+    /// Reports a failure: the key becomes vacant, the waiters get the error.
+    pub(super) fn fail(mut self, error: JobError) {
+        self.vacate(Outcome::Failed(error));
+    }
+
+    /// Removes the flight and hands `outcome` to its waiters. No user code runs under
+    /// the lock; the removed key is dropped after unlocking.
+    fn vacate(&mut self, outcome: Outcome<V>) {
+        self.settled = true;
+        let mut locked = self.map.inner.lock();
+        let inner = &mut *locked;
+        let Ok(found) = inner
+            .pending
+            .find_entry(self.hash, |pending| pending.flight.id == self.id)
+        else {
+            // Unreachable by the invariants; see `complete`.
+            return;
+        };
+        let (removed, _) = found.remove();
+        if removed.flight.waiters > 0 {
+            inner.unblock_all(self.id);
+        }
+        drop(locked);
+        if let Some(shared) = &removed.flight.shared {
+            shared.settle(outcome);
+        }
+        drop(removed);
+    }
+}
+
+impl<K, V, S> Drop for Owner<'_, K, V, S> {
+    /// Abandons the job if it was neither completed nor failed: the key becomes vacant
+    /// and every waiter wakes with `Abandoned`. Runs on early return and during a
+    /// panic's unwinding alike.
+    fn drop(&mut self) {
+        if !self.settled {
+            self.vacate(Outcome::Abandoned);
+        }
+    }
+}
+
+impl<K, V, S> fmt::Debug for Owner<'_, K, V, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Owner")
             .field("flight", &self.id)
-            .field("settled", &self.key.is_none())
+            .field("settled", &self.settled)
             .finish_non_exhaustive()
     }
 }

@@ -1,35 +1,55 @@
 //! [`OnceMap`]: run a keyed job once while it is in flight.
 //!
-//! One `parking_lot::Mutex` guards all state (see `state.rs` for the invariants and
-//! the slot state machine); each job in flight has its own `Condvar`, used with that
-//! mutex, so settling one key wakes only that key's waiters.
+//! One `parking_lot::Mutex` guards the map's state (see `state.rs` for the invariants
+//! and the slot state machine); each job that someone waits for has its own lock and
+//! condvar, so settling one key wakes only that key's waiters, all at once.
 //!
 //! # What runs under the lock
 //!
-//! Only map bookkeeping, plus the keys' `Hash` and `Eq` (unavoidable for a hash map)
-//! and `ToOwned` when a key is first inserted (avoiding it would cost a second lock
-//! round trip on every miss). Each of these runs before any mutation in its critical
-//! section, and parking_lot releases the lock during unwinding, so a panic there
-//! leaves the map unlocked and unchanged. Job closures, `V::clone`, and the `Drop` of
-//! removed keys, values and errors all run after unlocking.
+//! The key's `Hash` runs before the lock is taken. Under the map's lock, besides map
+//! bookkeeping, run only:
+//!
+//! - `Eq` of the keys, comparing a query with stored keys of the same hash (unavoidable
+//!   for a hash map);
+//! - `ToOwned` of the query when a key is first inserted (avoiding it would cost a
+//!   second lock round trip on every miss);
+//! - `V::clone` on every hit (`get`, `entry` and `wait` finding a published value),
+//!   and once when a job that has waiters completes (their copy);
+//! - `K::clone` of each pending key in `in_flight`.
+//!
+//! A waiter clones `V` for itself under its job's own lock, never the map's. Job
+//! closures and the `Drop` of removed keys, values and errors run after unlocking.
+//!
+//! Cloning `V` under the lock is what keeps a hit at the cost of a plain mutex map
+//! (the alternative, an `Arc<V>` per slot cloned under the lock and `V` cloned after
+//! unlocking, costs two more atomic operations on a shared reference count per hit:
+//! 1.6x to 1.9x a plain map in `benches/once_map.rs`). So `V::clone` must be cheap
+//! (store an `Arc<T>` for anything larger than a few words) and must not use the same
+//! map (its lock is not re-entrant: that would deadlock). Each of these user calls
+//! runs before any change in its critical section, and parking_lot releases the lock
+//! during unwinding, so a panic in any of them leaves the map unlocked and unchanged;
+//! the one exception, the waiters' copy in `Guard::complete`, is caught and turns the
+//! job into an abandoned one (the waiters retry or get `Abandoned`) before the panic
+//! is re-raised.
 
 mod guard;
+mod owner;
 mod state;
 mod waiter;
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxBuildHasher;
 
 pub use self::guard::Guard;
-use self::state::{Inner, Slot};
+use self::guard::Owner;
+use self::state::{Inner, Pending};
 pub use self::waiter::Waiter;
-use crate::error::{TryInitError, WaitError};
-use crate::sync::{Mutex, thread};
+use crate::error::{JobError, TryInitError, WaitError};
+use crate::sync::{Mutex, MutexGuard, thread};
 
 /// A map that runs a keyed job once while it is in flight and hands every concurrent
 /// caller the result.
@@ -79,7 +99,9 @@ use crate::sync::{Mutex, thread};
 /// owner's job needs to make progress (the last free worker of the pool the job
 /// runs on, say).
 pub struct OnceMap<K, V, S = FxBuildHasher> {
-    inner: Mutex<Inner<K, V, S>>,
+    /// Outside the lock: keys are hashed before it is taken.
+    hasher: S,
+    inner: Mutex<Inner<K, V>>,
 }
 
 /// What [`OnceMap::entry`] found for a key. Never blocks to produce it.
@@ -109,7 +131,16 @@ pub struct InFlight<K> {
     pub owner: thread::ThreadId,
     /// That thread's name, if it has one.
     pub owner_name: Option<String>,
-    /// How long the job has been running.
+    /// The owner thread has exited without settling the job: its guard was leaked
+    /// (`mem::forget`), so the job never ends and its waiters block until the map is
+    /// closed. `false` while the owner runs, and also when it cannot be known (a job
+    /// started while the owner thread's thread-locals were being destroyed).
+    pub owner_exited: bool,
+    /// How long the job is known to have been running: since its first caller
+    /// waited for it, or since an earlier `in_flight` call saw it, whichever came
+    /// first. A lower bound: the job may have started earlier, because starting a job
+    /// does not read the clock (a clock read would cost a third of a job start). A job
+    /// nobody waits for shows zero on the first `in_flight` call; poll to watch it.
     pub running_for: Duration,
     /// How many callers wait for it.
     pub waiters: usize,
@@ -148,9 +179,35 @@ impl<K, V, S> OnceMap<K, V, S> {
     /// ```
     pub fn with_hasher(hasher: S) -> Self {
         OnceMap {
-            inner: Mutex::new(Inner::new(hasher)),
+            hasher,
+            inner: Mutex::new(Inner::new()),
         }
     }
+}
+
+/// What one lock hold of [`OnceMap::lookup`] found or did.
+enum Lookup<'a, K, V, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    Ready(V),
+    Pending(Waiter<'a, K, V, S>),
+    /// The caller owns a new flight; with a copy of the key if it asked for one.
+    Vacant(Owner<'a, K, V, S>, Option<K>),
+    Closed,
+    /// The checks before blocking refused (`Closed`, `WouldDeadlock`).
+    Refused(WaitError),
+}
+
+/// What the caller of [`OnceMap::lookup`] will do with a miss or a pending key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `entry`: a miss starts a flight, and the guard gets a copy of the key.
+    Entry,
+    /// `get_or_init`: a miss starts a flight (no key copy); a pending key is waited
+    /// for at once, so the closed and cycle checks happen in this lock hold.
+    Run,
 }
 
 impl<K, V, S> OnceMap<K, V, S>
@@ -160,7 +217,12 @@ where
     S: BuildHasher,
 {
     /// The published value for `key`, if there is one. Never blocks on a job: a key
-    /// in flight reads as `None`.
+    /// in flight reads as `None`. Takes the map's lock for one lookup and one
+    /// `V::clone`.
+    ///
+    /// # Panics
+    ///
+    /// If the key's `Hash` or `Eq`, or `V::clone`, panics; the map is unchanged.
     ///
     /// # Examples
     ///
@@ -176,17 +238,96 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let value = match self.inner.lock().slots.get(key) {
-            Some(Slot::Ready(value)) => Arc::clone(value),
-            _ => return None,
+        let hash = self.hasher.hash_one(key);
+        self.inner.lock().find_ready(hash, key).cloned()
+    }
+
+    /// One lock hold: finds `key` and, depending on `mode`, clones its value,
+    /// registers a waiter (and checks and registers the calling thread as blocked),
+    /// or starts a flight.
+    #[inline]
+    fn lookup<Q>(&self, key: &Q, mode: Mode) -> Lookup<'_, K, V, S>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        let locked = self.inner.lock();
+        if let Some(value) = locked.find_ready(hash, key) {
+            let value = value.clone();
+            drop(locked);
+            return Lookup::Ready(value);
+        }
+        self.lookup_unpublished(locked, hash, key, mode)
+    }
+
+    /// The rest of `lookup`, for a key without a published value. Kept out of line so
+    /// that the hit path inlined into every caller stays small.
+    #[inline(never)]
+    fn lookup_unpublished<Q>(
+        &self,
+        mut locked: MutexGuard<'_, Inner<K, V>>,
+        hash: u64,
+        key: &Q,
+        mode: Mode,
+    ) -> Lookup<'_, K, V, S>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if locked.closed {
+            return Lookup::Closed;
+        }
+        let inner = &mut *locked;
+        let Some(flight) = inner.find_pending(hash, key) else {
+            // The key copies before any change: a panicking `to_owned` leaves the map
+            // unchanged.
+            let stored = key.to_owned();
+            let for_guard = (mode == Mode::Entry).then(|| key.to_owned());
+            let flight = inner.new_flight();
+            let id = flight.id;
+            // No `Eq`, no `Hash`: the table grows with the stored hashes.
+            inner.pending.insert_unique(
+                hash,
+                Pending {
+                    hash,
+                    key: stored,
+                    flight,
+                },
+                |pending| pending.hash,
+            );
+            drop(locked);
+            return Lookup::Vacant(Owner::new(self, hash, id), for_guard);
         };
-        Some(V::clone(&value))
+        let (id, owner, shared) = (flight.id, flight.owner.id(), flight.register());
+        if mode == Mode::Entry {
+            drop(locked);
+            return Lookup::Pending(Waiter::new(self, hash, id, owner, shared));
+        }
+        let me = owner::current_id();
+        match inner.check_and_block(me, id, owner) {
+            Ok(()) => {
+                drop(locked);
+                Lookup::Pending(Waiter::new(self, hash, id, owner, shared).already_blocked(me))
+            }
+            Err(error) => {
+                // Registered above, refused now: leave at once.
+                inner.leave(hash, id, None);
+                drop(locked);
+                Lookup::Refused(error)
+            }
+        }
     }
 
     /// Looks `key` up and, if it is vacant, makes the caller its job's owner. Never
     /// blocks on a job (it takes the map's lock briefly).
     ///
     /// The key is cloned (`to_owned`) only when it is inserted.
+    ///
+    /// # Panics
+    ///
+    /// If the key's `Hash`, `Eq` or `ToOwned`, or `V::clone`, panics; the map is
+    /// unchanged.
     ///
     /// # Examples
     ///
@@ -203,38 +344,26 @@ where
     /// assert!(matches!(map.entry("wheel"), Entry::Ready(_)));
     /// assert_eq!(format!("{:?}", map.entry("wheel")), "Ready([80, 75, 46, 46, 46])");
     /// ```
+    #[inline]
     pub fn entry<Q>(&self, key: &Q) -> Entry<'_, K, V, S>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let mut inner = self.inner.lock();
-        match inner.slots.get(key) {
-            Some(Slot::Ready(value)) => {
-                let value = Arc::clone(value);
-                drop(inner);
-                Entry::Ready(V::clone(&value))
-            }
-            _ if inner.closed => Entry::Closed,
-            Some(Slot::Pending(id)) => {
-                let id = *id;
-                let cond = inner.add_waiter(id);
-                drop(inner);
-                Entry::Pending(Waiter::new(self, id, cond))
-            }
-            None => {
-                // Both clones before any mutation: a panicking `to_owned` leaves the
-                // map unchanged. The guard needs its own copy to find the slot again.
-                let stored = key.to_owned();
-                let owned = key.to_owned();
-                // Insert first: a panicking `Hash` here leaves no flight behind.
-                let id = inner.next_flight;
-                inner.slots.insert(stored, Slot::Pending(id));
-                let started = inner.start_flight(thread::current());
-                debug_assert_eq!(started, id);
-                drop(inner);
-                Entry::Vacant(Guard::new(self, owned, id))
-            }
+        let hash = self.hasher.hash_one(key);
+        let locked = self.inner.lock();
+        if let Some(value) = locked.find_ready(hash, key) {
+            let value = value.clone();
+            drop(locked);
+            return Entry::Ready(value);
+        }
+        match self.lookup_unpublished(locked, hash, key, Mode::Entry) {
+            Lookup::Ready(value) => Entry::Ready(value),
+            Lookup::Pending(waiter) => Entry::Pending(waiter),
+            Lookup::Vacant(owner, Some(key)) => Entry::Vacant(Guard::new(owner, key)),
+            // `Mode::Entry` always copies the key and never refuses; dropping the owner
+            // here would abandon the job cleanly anyway.
+            Lookup::Vacant(..) | Lookup::Closed | Lookup::Refused(_) => Entry::Closed,
         }
     }
 
@@ -259,6 +388,12 @@ where
     ///
     /// Abandoned jobs are retried, never reported.
     ///
+    /// # Panics
+    ///
+    /// If `init` panics (the job is abandoned first, see above), or if the key's
+    /// `Hash`, `Eq` or `ToOwned`, or `V::clone`, panics (see
+    /// [`Guard::complete`] for the one clone that abandons the job).
+    ///
     /// # Examples
     ///
     /// ```
@@ -272,20 +407,26 @@ where
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> V,
     {
+        let mut init = Some(init);
         loop {
-            match self.entry(key) {
-                Entry::Ready(value) => return Ok(value),
-                Entry::Vacant(guard) => {
-                    // A panic in `init` drops `guard` during unwinding: abandon.
-                    let value = Arc::new(init());
-                    guard.publish(Arc::clone(&value));
-                    return Ok(V::clone(&value));
+            match self.lookup(key, Mode::Run) {
+                Lookup::Ready(value) => return Ok(value),
+                Lookup::Vacant(owner, _) => {
+                    let Some(init) = init.take() else {
+                        unreachable!("a call owns at most one flight: it returns after it")
+                    };
+                    // A panic in `init` or in this clone drops `owner`: abandon.
+                    let value = init();
+                    let copy = value.clone();
+                    owner.complete(value);
+                    return Ok(copy);
                 }
-                Entry::Pending(waiter) => match waiter.wait() {
+                Lookup::Pending(waiter) => match waiter.wait() {
                     Err(WaitError::Abandoned) => continue,
                     result => return result,
                 },
-                Entry::Closed => return Err(WaitError::Closed),
+                Lookup::Closed => return Err(WaitError::Closed),
+                Lookup::Refused(error) => return Err(error),
             }
         }
     }
@@ -293,6 +434,12 @@ where
     /// Like [`get_or_init`](OnceMap::get_or_init) for a job that can fail. A failure
     /// is shared, not memoized: the callers waiting at that moment get a clone of the
     /// error, the key becomes vacant, and the next call runs the job again.
+    ///
+    /// Callers that wait with the same `E` get a clone of the error; the others get a
+    /// [`JobError`] that displays it (and gives it back through
+    /// [`JobError::downcast_ref`]). `E` needs `Display` only, so a `String` works;
+    /// an `E` that is a [`std::error::Error`] keeps its causes on the copies callers
+    /// of this method get, and the [`JobError`] shows its message only.
     ///
     /// # Errors
     ///
@@ -302,41 +449,49 @@ where
     ///   is not an `E` (the owner used another error type) arrives here as
     ///   [`WaitError::Failed`].
     ///
+    /// # Panics
+    ///
+    /// As [`get_or_init`](OnceMap::get_or_init), with `E::clone` where it clones `V`.
+    ///
     /// # Examples
     ///
     /// ```
     /// use inflight::{OnceMap, TryInitError};
     ///
     /// let map: OnceMap<String, u32> = OnceMap::new();
-    /// let first = map.get_or_try_init("port", || "8080x".parse::<u32>().map_err(|e| e.to_string()));
+    /// let first = map.get_or_try_init("port", || "8080x".parse::<u32>());
     /// assert!(matches!(first, Err(TryInitError::Failed(_))));
     /// // Not memoized: the next call runs its job.
-    /// assert_eq!(map.get_or_try_init("port", || Ok::<_, String>(8080)), Ok(8080));
+    /// assert_eq!(map.get_or_try_init("port", || "8080".parse::<u32>()), Ok(8080));
     /// ```
     pub fn get_or_try_init<Q, F, E>(&self, key: &Q, init: F) -> Result<V, TryInitError<E>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> Result<V, E>,
-        E: Clone + fmt::Debug + Send + Sync + 'static,
+        E: Clone + fmt::Display + fmt::Debug + Send + Sync + 'static,
     {
+        let mut init = Some(init);
         loop {
-            match self.entry(key) {
-                Entry::Ready(value) => return Ok(value),
-                Entry::Vacant(guard) => {
+            match self.lookup(key, Mode::Run) {
+                Lookup::Ready(value) => return Ok(value),
+                Lookup::Vacant(owner, _) => {
+                    let Some(init) = init.take() else {
+                        unreachable!("a call owns at most one flight: it returns after it")
+                    };
                     return match init() {
                         Ok(value) => {
-                            let value = Arc::new(value);
-                            guard.publish(Arc::clone(&value));
-                            Ok(V::clone(&value))
+                            let copy = value.clone();
+                            owner.complete(value);
+                            Ok(copy)
                         }
                         Err(error) => {
-                            guard.fail(error.clone());
+                            owner.fail(JobError::message(error.clone()));
                             Err(TryInitError::Failed(error))
                         }
                     };
                 }
-                Entry::Pending(waiter) => match waiter.wait() {
+                Lookup::Pending(waiter) => match waiter.wait() {
                     Ok(value) => return Ok(value),
                     Err(WaitError::Abandoned) => continue,
                     Err(WaitError::Failed(shared)) => {
@@ -347,7 +502,8 @@ where
                     }
                     Err(other) => return Err(TryInitError::Wait(other)),
                 },
-                Entry::Closed => return Err(TryInitError::Wait(WaitError::Closed)),
+                Lookup::Closed => return Err(TryInitError::Wait(WaitError::Closed)),
+                Lookup::Refused(error) => return Err(TryInitError::Wait(error)),
             }
         }
     }
@@ -359,6 +515,10 @@ where
     ///
     /// [`WaitError::Unregistered`] when the key is neither published nor in flight;
     /// otherwise those of [`Waiter::wait`].
+    ///
+    /// # Panics
+    ///
+    /// If the key's `Hash` or `Eq`, or `V::clone`, panics; the map is unchanged.
     ///
     /// # Examples
     ///
@@ -375,26 +535,36 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let mut inner = self.inner.lock();
-        match inner.slots.get(key) {
-            Some(Slot::Ready(value)) => {
-                let value = Arc::clone(value);
-                drop(inner);
-                Ok(V::clone(&value))
-            }
-            Some(Slot::Pending(id)) => {
-                let id = *id;
-                let cond = inner.add_waiter(id);
-                drop(inner);
-                Waiter::new(self, id, cond).wait()
-            }
-            None if inner.closed => Err(WaitError::Closed),
-            None => Err(WaitError::Unregistered),
+        let hash = self.hasher.hash_one(key);
+        let mut locked = self.inner.lock();
+        if let Some(value) = locked.find_ready(hash, key) {
+            return Ok(value.clone());
         }
+        if locked.closed {
+            return Err(WaitError::Closed);
+        }
+        let inner = &mut *locked;
+        let (id, owner, shared) = match inner.find_pending(hash, key) {
+            Some(flight) => (flight.id, flight.owner.id(), flight.register()),
+            None => return Err(WaitError::Unregistered),
+        };
+        let me = owner::current_id();
+        if let Err(error) = inner.check_and_block(me, id, owner) {
+            inner.leave(hash, id, None);
+            return Err(error);
+        }
+        drop(locked);
+        Waiter::new(self, hash, id, owner, shared)
+            .already_blocked(me)
+            .wait()
     }
 
     /// Forgets the published value of `key` and returns it; the next lookup finds the
     /// key vacant. A job in flight is not disturbed (`None`). Never blocks on a job.
+    ///
+    /// # Panics
+    ///
+    /// If the key's `Hash` or `Eq` panics; the map is unchanged.
     ///
     /// # Examples
     ///
@@ -409,18 +579,18 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        let hash = self.hasher.hash_one(key);
         let mut inner = self.inner.lock();
-        let removed = match inner.slots.get(key) {
-            Some(Slot::Ready(_)) => inner.slots.remove_entry(key),
-            _ => None,
-        };
+        let removed = inner
+            .ready
+            .find_entry(hash, |ready| {
+                ready.hash == hash && ready.key.borrow() == key
+            })
+            .ok()
+            .map(|found| found.remove().0);
         drop(inner);
-        match removed {
-            Some((_key, Slot::Ready(value))) => {
-                Some(Arc::try_unwrap(value).unwrap_or_else(|shared| V::clone(&shared)))
-            }
-            _ => None,
-        }
+        // The key is dropped here, after unlocking.
+        removed.map(|ready| ready.value)
     }
 
     /// Closes the map: every thread blocked in a wait returns [`WaitError::Closed`],
@@ -429,7 +599,8 @@ where
     /// not interrupted; one that completes still publishes its value. For shutdown,
     /// ctrl-c, or a fatal error elsewhere. Closing twice is harmless.
     ///
-    /// Takes the map's lock briefly; never blocks on a job.
+    /// Takes the map's lock briefly, then each waited-for job's lock; never blocks
+    /// on a job.
     ///
     /// # Examples
     ///
@@ -443,12 +614,21 @@ where
     /// assert_eq!(map.get(&1), Some(1));
     /// ```
     pub fn close(&self) {
-        let mut inner = self.inner.lock();
-        inner.closed = true;
-        // No lost wakeup: waiters check `closed` and block in one lock hold, and we
-        // set it under that lock; every waiter either sees it or is parked and woken.
-        for flight in inner.flights.values() {
-            flight.notify_all();
+        let waited: Vec<_> = {
+            let mut inner = self.inner.lock();
+            inner.closed = true;
+            inner
+                .pending
+                .iter()
+                .filter_map(|pending| pending.flight.shared.clone())
+                .collect()
+        };
+        // No lost wakeup: a waiter registers (under the map's lock) only while the map
+        // is open, so every waiter registered before `closed` was set belongs to a
+        // flight collected above (or to one that settled, whose outcome wakes it), and
+        // `Shared::close` sets the flag under the flight's lock the waiter checks.
+        for shared in waited {
+            shared.close();
         }
     }
 
@@ -466,9 +646,14 @@ where
         self.inner.lock().closed
     }
 
-    /// The jobs in flight right now: key, owner thread, running time, waiter count.
-    /// What to look at when a program seems stuck. Never blocks on a job; clones each
-    /// pending key under the map's lock (a diagnostic, not a hot path).
+    /// The jobs in flight right now: key, owner thread (and whether it has exited),
+    /// running time, waiter count. What to look at when a program seems stuck. Never
+    /// blocks on a job; clones each pending key under the map's lock (a diagnostic,
+    /// not a hot path).
+    ///
+    /// # Panics
+    ///
+    /// If `K::clone` panics; the map is unchanged.
     ///
     /// # Examples
     ///
@@ -481,26 +666,23 @@ where
     /// assert_eq!(jobs.len(), 1);
     /// assert_eq!(jobs[0].key, "slow");
     /// assert_eq!(jobs[0].owner, std::thread::current().id());
+    /// assert!(!jobs[0].owner_exited);
     /// guard.complete(1);
     /// assert!(map.in_flight().is_empty());
     /// ```
     pub fn in_flight(&self) -> Vec<InFlight<K>> {
-        let inner = self.inner.lock();
+        let now = Instant::now();
+        let mut inner = self.inner.lock();
         inner
-            .slots
-            .iter()
-            .filter_map(|(key, slot)| match slot {
-                Slot::Pending(id) => {
-                    let flight = inner.flight(*id);
-                    Some(InFlight {
-                        key: key.clone(),
-                        owner: flight.owner.id(),
-                        owner_name: flight.owner.name().map(str::to_owned),
-                        running_for: flight.started.elapsed(),
-                        waiters: flight.waiters,
-                    })
-                }
-                Slot::Ready(_) => None,
+            .pending
+            .iter_mut()
+            .map(|Pending { key, flight, .. }| InFlight {
+                key: key.clone(),
+                owner: flight.owner.id(),
+                owner_name: flight.owner.name().map(str::to_owned),
+                owner_exited: flight.owner.exited(),
+                running_for: now.saturating_duration_since(*flight.seen.get_or_insert(now)),
+                waiters: flight.waiters,
             })
             .collect()
     }
@@ -509,7 +691,7 @@ where
 // By hand: a derive would require `S: Debug`, which the default hasher is not.
 impl<K, V, S> fmt::Debug for Entry<'_, K, V, S>
 where
-    K: Eq + Hash,
+    K: Eq + Hash + fmt::Debug,
     V: fmt::Debug,
     S: BuildHasher,
 {
@@ -524,7 +706,18 @@ where
 }
 
 impl<K, V, S> fmt::Debug for OnceMap<K, V, S> {
+    /// Counts, not contents: published values, jobs in flight, and whether the map is
+    /// closed. Shows `locked` instead when the map's lock is held (this thread may
+    /// hold it, for instance inside a `V::clone`), rather than wait for it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OnceMap").finish_non_exhaustive()
+        let mut out = f.debug_struct("OnceMap");
+        match self.inner.try_lock() {
+            Some(inner) => out
+                .field("ready", &inner.ready.len())
+                .field("in_flight", &inner.pending.len())
+                .field("closed", &inner.closed),
+            None => out.field("locked", &true),
+        }
+        .finish_non_exhaustive()
     }
 }

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxBuildHasher;
 
 use super::OnceMap;
-use super::state::{FlightId, Outcome};
+use super::state::{FlightId, Outcome, Shared};
 use crate::error::WaitError;
-use crate::sync::{Condvar, thread};
+use crate::sync::thread::{self, ThreadId};
 
 /// A claim on the result of a job that another caller runs: returned by
 /// [`OnceMap::entry`] as [`Entry::Pending`](super::Entry::Pending).
@@ -26,8 +26,16 @@ where
     S: BuildHasher,
 {
     map: &'a OnceMap<K, V, S>,
+    /// The stored hash of the flight's slot, to find it again without user code.
+    hash: u64,
     id: FlightId,
-    cond: Arc<Condvar>,
+    /// The thread that runs the job.
+    owner: ThreadId,
+    shared: Arc<Shared<V>>,
+    /// Set when the closed and cycle checks were already made, and the calling thread
+    /// registered as blocked, in the lock hold that created this waiter
+    /// (`get_or_init` and `OnceMap::wait` do this to save a lock round trip).
+    blocked: Option<ThreadId>,
     /// `false` once the waiter left its flight (so `Drop` does not leave twice).
     registered: bool,
 }
@@ -35,18 +43,39 @@ where
 impl<'a, K, V, S> Waiter<'a, K, V, S>
 where
     K: Eq + Hash,
-    V: Clone,
     S: BuildHasher,
 {
-    pub(super) fn new(map: &'a OnceMap<K, V, S>, id: FlightId, cond: Arc<Condvar>) -> Self {
+    pub(super) fn new(
+        map: &'a OnceMap<K, V, S>,
+        hash: u64,
+        id: FlightId,
+        owner: ThreadId,
+        shared: Arc<Shared<V>>,
+    ) -> Self {
         Waiter {
             map,
+            hash,
             id,
-            cond,
+            owner,
+            shared,
+            blocked: None,
             registered: true,
         }
     }
 
+    /// Marks the checks of `Inner::check_and_block` as done for thread `me`.
+    pub(super) fn already_blocked(mut self, me: ThreadId) -> Self {
+        self.blocked = Some(me);
+        self
+    }
+}
+
+impl<K, V, S> Waiter<'_, K, V, S>
+where
+    K: Eq + Hash,
+    V: Clone,
+    S: BuildHasher,
+{
     /// Blocks until the job publishes a value, fails or is abandoned, or the map is
     /// closed.
     ///
@@ -59,6 +88,12 @@ where
     ///   that the owner of this job waits for, directly or through a chain of waits in
     ///   this map. Returned at once instead of hanging.
     /// - [`WaitError::Closed`]: [`OnceMap::close`] was called first.
+    ///
+    /// # Panics
+    ///
+    /// If `V::clone` panics while this waiter clones the published value (under the
+    /// job's own lock, not the map's). The waiter has left its job by then; nothing
+    /// else is affected.
     ///
     /// # Examples
     ///
@@ -85,6 +120,10 @@ where
     ///
     /// Those of `wait`, plus [`WaitError::TimedOut`] when the timeout passes first (the
     /// job keeps running; the key stays pending).
+    ///
+    /// # Panics
+    ///
+    /// As [`wait`](Waiter::wait).
     ///
     /// # Examples
     ///
@@ -118,49 +157,89 @@ where
     ///
     /// Those of `wait`, plus [`WaitError::TimedOut`] when the deadline passes first.
     /// An outcome that is already there wins over a deadline that has passed.
+    ///
+    /// # Panics
+    ///
+    /// As [`wait`](Waiter::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use inflight::{Entry, OnceMap, WaitError};
+    ///
+    /// let map: OnceMap<u32, u32> = OnceMap::new();
+    /// let Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
+    /// let Entry::Pending(waiter) = map.entry(&1) else { unreachable!() };
+    /// guard.complete(1);
+    /// // The outcome is already there: it wins over a deadline in the past.
+    /// assert_eq!(waiter.wait_deadline(Instant::now()), Ok(1));
+    /// ```
     pub fn wait_deadline(mut self, deadline: Instant) -> Result<V, WaitError> {
         self.wait_inner(Some(deadline))
     }
 
-    /// The wait protocol. Every check and the registration in `waiting` happen in one
-    /// lock hold with the condvar wait that follows them, so no settle, close or
-    /// cycle-closing wait can slip in between a check and the block.
+    /// The wait protocol, in three steps:
+    ///
+    /// 1. Under the map's lock (unless the creating lock hold did it): if the flight is
+    ///    still pending, the closed and cycle checks, and the registration of this
+    ///    thread as blocked, in one hold, so no close or cycle-closing wait can slip in
+    ///    between a check and the registration.
+    /// 2. Under the flight's own lock: wait in a predicate loop for the outcome, the
+    ///    flight's `closed` flag or the deadline. The owner writes the outcome and
+    ///    `close` the flag under this lock, so no wakeup is lost (see `Shared::settle`).
+    /// 3. Only when leaving without the outcome: unregister under the map's lock.
     fn wait_inner(&mut self, deadline: Option<Instant>) -> Result<V, WaitError> {
-        let me = thread::current().id();
-        let mut inner = self.map.inner.lock();
+        let me = match self.blocked {
+            Some(me) => me,
+            None => {
+                let me = thread::current().id();
+                let mut inner = self.map.inner.lock();
+                if inner.flight_mut(self.hash, self.id).is_some()
+                    && let Err(error) = inner.check_and_block(me, self.id, self.owner)
+                {
+                    inner.leave(self.hash, self.id, None);
+                    self.registered = false;
+                    return Err(error);
+                }
+                me
+            }
+        };
+
+        let mut handoff = self.shared.state.lock();
         let mut timed_out = false;
-        let result = loop {
-            if let Some(outcome) = &inner.flight(self.id).outcome {
-                break Ok(outcome.clone());
+        let error = loop {
+            if let Some(outcome) = &handoff.outcome {
+                // Settled: the owner already forgot this waiter, nothing to undo, even
+                // if the user's `V::clone` below panics.
+                self.registered = false;
+                let outcome = outcome.clone();
+                drop(handoff);
+                return match outcome {
+                    Outcome::Done(value) => Ok(value),
+                    Outcome::Failed(error) => Err(WaitError::Failed(error)),
+                    Outcome::Abandoned => Err(WaitError::Abandoned),
+                };
             }
-            if inner.closed {
-                break Err(WaitError::Closed);
-            }
-            if inner.would_deadlock(me, self.id) {
-                break Err(WaitError::WouldDeadlock);
+            if handoff.closed {
+                break WaitError::Closed;
             }
             if timed_out {
-                break Err(WaitError::TimedOut);
+                break WaitError::TimedOut;
             }
-            inner.waiting.insert(me, self.id);
-            match deadline {
+            handoff = match deadline {
                 Some(deadline) => {
-                    timed_out = self.cond.wait_until(&mut inner, deadline).timed_out()
+                    let (handoff, timed) = self.shared.cond.wait_until(handoff, deadline);
+                    timed_out = timed;
+                    handoff
                 }
-                None => self.cond.wait(&mut inner),
-            }
-            inner.waiting.remove(&me);
+                None => self.shared.cond.wait(handoff),
+            };
         };
-        let leftover = inner.leave(self.id);
+        drop(handoff);
+        self.map.inner.lock().leave(self.hash, self.id, Some(me));
         self.registered = false;
-        drop(inner);
-        drop(leftover);
-        match result? {
-            // The user's `Clone` runs here, after unlocking.
-            Outcome::Done(value) => Ok(V::clone(&value)),
-            Outcome::Failed(error) => Err(WaitError::Failed(error)),
-            Outcome::Abandoned => Err(WaitError::Abandoned),
-        }
+        Err(error)
     }
 }
 
@@ -169,11 +248,14 @@ where
     K: Eq + Hash,
     S: BuildHasher,
 {
-    /// Unregisters a waiter that never waited, so its flight can be freed.
+    /// Unregisters a waiter that never waited (or whose wait was cut short by a
+    /// panic), so its job's waiter count is right again.
     fn drop(&mut self) {
         if self.registered {
-            let leftover = self.map.inner.lock().leave(self.id);
-            drop(leftover);
+            self.map
+                .inner
+                .lock()
+                .leave(self.hash, self.id, self.blocked);
         }
     }
 }
@@ -186,6 +268,8 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Waiter")
             .field("flight", &self.id)
+            .field("owner", &self.owner)
+            .field("registered", &self.registered)
             .finish_non_exhaustive()
     }
 }

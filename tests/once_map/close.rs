@@ -24,7 +24,7 @@ fn closing_the_map_wakes_every_blocked_waiter_with_closed() {
                     s.spawn(move || match i % 4 {
                         0 => map.wait(&key),
                         1 => map.get_or_init(&key, || unreachable!("the key is in flight")),
-                        2 => match map.get_or_try_init(&key, || Ok::<_, ()>(0)) {
+                        2 => match map.get_or_try_init(&key, || Ok::<_, &str>(0)) {
                             Err(TryInitError::Wait(error)) => Err(error),
                             other => panic!("expected a wait error, got {other:?}"),
                         },
@@ -63,7 +63,7 @@ fn a_closed_map_refuses_new_jobs_but_serves_published_values() {
     assert!(matches!(map.entry(&2), Entry::Closed));
     assert_eq!(map.get_or_init(&2, || 20), Err(WaitError::Closed));
     assert_eq!(
-        map.get_or_try_init(&2, || Ok::<_, ()>(20)),
+        map.get_or_try_init(&2, || Ok::<_, &str>(20)),
         Err(TryInitError::Wait(WaitError::Closed))
     );
     assert_eq!(map.wait(&2), Err(WaitError::Closed));

@@ -21,7 +21,7 @@ fn waiting_on_its_own_key_inside_the_job_is_would_deadlock_at_once() {
             );
             assert_eq!(map.wait(&1), Err(WaitError::WouldDeadlock));
             assert_eq!(
-                map.get_or_try_init(&1, || Ok::<_, ()>(0)),
+                map.get_or_try_init(&1, || Ok::<_, &str>(0)),
                 Err(TryInitError::Wait(WaitError::WouldDeadlock))
             );
             assert_eq!(pending(map.entry(&1)).wait(), Err(WaitError::WouldDeadlock));

@@ -8,10 +8,12 @@ use inflight::{Entry, OnceMap, TryInitError, WaitError};
 
 use crate::support::{DEADLINE, await_waiters, pending, vacant, within};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("boom: {0}")]
 struct Boom(&'static str);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("other error {0}")]
 struct OtherError(u32);
 
 #[test]

@@ -80,7 +80,7 @@ fn wait_on_a_key_nobody_registered_is_unregistered() {
     assert_eq!(map.wait(&1), Err(WaitError::Unregistered));
     // A failed job leaves the key unregistered again.
     if let Entry::Vacant(guard) = map.entry(&1) {
-        guard.fail("no");
+        guard.fail_with_message("no");
     }
     assert_eq!(map.wait(&1), Err(WaitError::Unregistered));
 }
@@ -157,7 +157,7 @@ fn string_keys_are_looked_up_with_str() {
         assert!(matches!(map.entry("numpy"), Entry::Ready(5)));
         assert_eq!(map.get_or_init("numpy", || unreachable!()), Ok(5));
         assert_eq!(map.remove("numpy"), Some(5));
-        assert_eq!(map.get_or_try_init("scipy", || Ok::<_, ()>(5)), Ok(5));
+        assert_eq!(map.get_or_try_init("scipy", || Ok::<_, &str>(5)), Ok(5));
     });
 }
 

@@ -36,7 +36,8 @@ const CYCLE_BASE: u64 = 1 << 40;
 const SEED: u64 = 0x0005_eed0_f00d;
 
 /// The error of the jobs that fail on purpose.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("job of key {key} failed")]
 struct JobFailed {
     key: u64,
 }

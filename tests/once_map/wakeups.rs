@@ -50,7 +50,7 @@ fn failing_or_abandoning_one_key_leaves_the_waiters_of_another_key_blocked() {
             for key in ['a', 'b', 'c'] {
                 await_waiters(&map, &key, 1);
             }
-            a.fail("a failed");
+            a.fail_with_message("a failed");
             drop(b);
             assert!(waiting_a.join().unwrap().is_err());
             assert!(waiting_b.join().unwrap().is_err());
