@@ -199,15 +199,13 @@
 
 mod assertions;
 mod cache;
-mod error;
 mod once_map;
 mod sync;
 mod unzip;
 
-pub use cache::{CacheStats, UnzipCache};
-pub use error::{CacheError, JobError, TryInitError, UnzipError, WaitError};
-pub use once_map::{Entry, Guard, InFlight, OnceMap, Waiter};
-pub use unzip::{Extracted, Limits, Progress, Unzipper};
+pub use cache::{CacheError, CacheStats, UnzipCache};
+pub use once_map::{Entry, Guard, InFlight, JobError, OnceMap, TryInitError, WaitError, Waiter};
+pub use unzip::{Extracted, Limits, Progress, UnzipError, Unzipper};
 
 /// The README's examples, compiled and run as doc tests so the README stays true.
 #[cfg(doctest)]

@@ -9,8 +9,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use rustc_hash::FxBuildHasher;
 
 use super::OnceMap;
+use super::error::JobError;
 use super::state::{FlightId, Outcome, Pending, Ready};
-use crate::error::JobError;
 
 /// Proof that the caller owns the job for a key: returned by
 /// [`OnceMap::entry`] as [`Entry::Vacant`](super::Entry::Vacant).

@@ -32,6 +32,7 @@
 //! job into an abandoned one (the waiters retry or get `Abandoned`) before the panic
 //! is re-raised.
 
+mod error;
 mod guard;
 mod owner;
 mod state;
@@ -44,11 +45,11 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxBuildHasher;
 
+pub use self::error::{JobError, TryInitError, WaitError};
 pub use self::guard::Guard;
 use self::guard::Owner;
 use self::state::{Inner, Pending};
 pub use self::waiter::Waiter;
-use crate::error::{JobError, TryInitError, WaitError};
 use crate::sync::{Mutex, MutexGuard, thread};
 
 /// A map that runs a keyed job once while it is in flight and hands every concurrent

@@ -48,8 +48,8 @@ use std::time::Instant;
 use hashbrown::HashTable;
 use rustc_hash::FxHashMap;
 
+use super::error::{JobError, WaitError};
 use super::owner::{self, OwnerThread};
-use crate::error::{JobError, WaitError};
 use crate::sync::thread::ThreadId;
 use crate::sync::{WakeAllCondvar, WakeAllMutex};
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxBuildHasher;
 
 use super::OnceMap;
+use super::error::WaitError;
 use super::state::{FlightId, Outcome, Shared};
-use crate::error::WaitError;
 use crate::sync::thread::{self, ThreadId};
 
 /// A claim on the result of a job that another caller runs: returned by

@@ -12,8 +12,8 @@
 
 use std::fs::File;
 
+use super::error::UnzipError;
 use super::local_header::{self, Found};
-use crate::error::UnzipError;
 
 /// One listed entry's bytes: `start..end` holds its local header, data and descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

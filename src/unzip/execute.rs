@@ -53,11 +53,11 @@ use std::sync::{Arc, Weak};
 use flate2::{Decompress, FlushDecompress, Status};
 use parking_lot::{Condvar, Mutex};
 
+use super::error::UnzipError;
 use super::plan::{FileEntry, Method, Plan};
 use super::platform;
 use super::progress::Tracker;
 use super::reader::EntryReader;
-use crate::error::UnzipError;
 
 /// Compressed bytes read per `pread`. 64 KiB inflates to about 128-512 KiB of typical
 /// code and text, which fills one output buffer, so a large entry alternates one read

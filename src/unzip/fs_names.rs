@@ -19,7 +19,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::UnzipError;
+use super::error::UnzipError;
 
 /// Which of the platform rules apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

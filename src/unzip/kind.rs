@@ -7,8 +7,8 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::error::UnzipError;
 use super::plan::Method;
-use crate::error::UnzipError;
 
 /// Unix file type bits of `st_mode`.
 const S_IFMT: u32 = 0o170_000;

@@ -16,6 +16,7 @@
 
 mod coverage;
 mod descriptor;
+mod error;
 mod execute;
 mod fs_names;
 mod kind;
@@ -35,12 +36,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::error::UnzipError;
 use self::execute::FileJobs;
 pub use self::limits::Limits;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
 use self::publish::Staging;
-use crate::error::UnzipError;
 
 /// Extracts zip archives strictly, in parallel, and atomically.
 ///
@@ -322,10 +323,6 @@ impl Unzipper {
 /// Opens the archive for reading, refusing anything but a regular file before a byte
 /// is read (see [`platform::archive_open_options`] for why a FIFO cannot block here).
 fn open_archive(archive: &Path) -> Result<File, UnzipError> {
-    let open_error = |source| UnzipError::OpenArchive {
-        archive: archive.to_owned(),
-        source,
-    };
     let not_a_file = |file_type: std::fs::FileType| UnzipError::NotAFile {
         archive: archive.to_owned(),
         kind: platform::describe(file_type),
@@ -337,11 +334,11 @@ fn open_archive(archive: &Path) -> Result<File, UnzipError> {
         Err(e) => {
             return Err(match std::fs::metadata(archive) {
                 Ok(meta) if !meta.is_file() => not_a_file(meta.file_type()),
-                _ => open_error(e),
+                _ => UnzipError::open(archive)(e),
             });
         }
     };
-    let meta = file.metadata().map_err(open_error)?;
+    let meta = file.metadata().map_err(UnzipError::open(archive))?;
     if !meta.is_file() {
         return Err(not_a_file(meta.file_type()));
     }

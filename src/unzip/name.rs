@@ -5,8 +5,8 @@
 //! things on different systems. The checks run in a fixed order so that a name breaking
 //! several rules always gets the same error (`C:\x` is a drive prefix, not a backslash).
 
+use super::error::UnzipError;
 use super::limits::Limits;
-use crate::error::UnzipError;
 
 /// Longest path component, in bytes (`NAME_MAX` on Linux and macOS; most file
 /// systems, whatever the platform, stop at 255).

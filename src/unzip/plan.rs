@@ -35,6 +35,7 @@ use zip::{CompressionMethod, System, ZipArchive};
 
 use super::coverage::{self, Span};
 use super::descriptor;
+use super::error::UnzipError;
 use super::fs_names::FsRules;
 use super::kind::{self, DirData, Kind};
 use super::limits::Limits;
@@ -43,7 +44,6 @@ use super::name::{check_fits, normalize};
 use super::reader::read_up_to_at;
 use super::structure::{self, Layout};
 use super::tree::Tree;
-use crate::error::UnzipError;
 
 /// General purpose flag bits (APPNOTE 4.4.4).
 const FLAG_ENCRYPTED: u16 = 1 << 0;
@@ -182,10 +182,6 @@ fn open_central_directory<'f>(
     limits: &Limits,
     layout: &Layout,
 ) -> Result<ZipArchive<BufReader<&'f File>>, UnzipError> {
-    let cd_err = |source| UnzipError::CentralDirectory {
-        archive: archive.to_owned(),
-        source,
-    };
     // The count is known before the zip crate allocates a record per entry.
     let count = usize::try_from(layout.entries).unwrap_or(usize::MAX);
     if count > limits.max_entries {
@@ -201,40 +197,30 @@ fn open_central_directory<'f>(
         archive_offset: ArchiveOffset::Known(0),
     };
     let zip = ZipArchive::with_config(config, BufReader::with_capacity(64 << 10, file))
-        .map_err(cd_err)?;
+        .map_err(UnzipError::central_directory(archive))?;
     if zip.has_duplicate_names() {
         // The zip crate keeps one entry per exact name; find the hidden one ourselves.
-        return Err(
-            structure::find_exact_duplicate(file, layout).map_err(|source| {
-                UnzipError::ReadArchive {
-                    archive: archive.to_owned(),
-                    source,
-                }
-            })?,
-        );
+        return Err(structure::find_exact_duplicate(file, archive, layout)
+            .map_err(UnzipError::read(archive))?);
     }
     // The structure checks leave the zip crate one reading; make sure it took it.
     if zip.offset() != 0 || zip.central_directory_start() != layout.cd_start || zip.len() != count {
-        return Err(cd_err(zip::result::ZipError::InvalidArchive(
-            "the zip crate reads a different central directory".into(),
-        )));
+        return Err(UnzipError::central_directory(archive)(
+            zip::result::ZipError::InvalidArchive(
+                "the zip crate reads a different central directory".into(),
+            ),
+        ));
     }
     Ok(zip)
 }
 
 impl Builder<'_> {
     fn cd_err(&self, source: zip::result::ZipError) -> UnzipError {
-        UnzipError::CentralDirectory {
-            archive: self.archive.to_owned(),
-            source,
-        }
+        UnzipError::central_directory(self.archive)(source)
     }
 
     fn read_err(&self, source: std::io::Error) -> UnzipError {
-        UnzipError::ReadArchive {
-            archive: self.archive.to_owned(),
-            source,
-        }
+        UnzipError::read(self.archive)(source)
     }
 
     /// Every check of one entry, in the order of the module docs.

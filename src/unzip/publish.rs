@@ -36,11 +36,11 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File, TryLockError};
-use std::io::{self, ErrorKind};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use super::error::UnzipError;
 use super::platform;
-use crate::error::UnzipError;
 
 /// A fresh, empty, hidden directory next to `dest`, removed on drop unless published.
 #[derive(Debug)]
@@ -84,18 +84,11 @@ pub(crate) fn staging_len_bound(parent: &Path, dest_name: &OsStr) -> usize {
     parent.as_os_str().len() + 1 + 1 + stem + ".staging-".len() + 20
 }
 
-fn write_error(path: &Path) -> impl FnOnce(io::Error) -> UnzipError + '_ {
-    move |source| UnzipError::Write {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Removes `path` and everything under it if it exists: a staging directory whose
 /// extraction died.
 fn remove_leftover(path: &Path) -> Result<(), UnzipError> {
     match fs::remove_dir_all(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(write_error(path)(e)),
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(UnzipError::write(path)(e)),
         _ => Ok(()),
     }
 }
@@ -114,12 +107,12 @@ impl Staging {
                 .truncate(false)
                 .write(true)
                 .open(&lock_path)
-                .map_err(write_error(&lock_path))?;
+                .map_err(UnzipError::write(&lock_path))?;
             match lock.try_lock() {
                 Ok(()) => break (path, lock),
                 // A live extraction stages in this slot: try the next one.
                 Err(TryLockError::WouldBlock) => k += 1,
-                Err(TryLockError::Error(e)) => return Err(write_error(&lock_path)(e)),
+                Err(TryLockError::Error(e)) => return Err(UnzipError::write(&lock_path)(e)),
             }
         };
         // We hold the slot, so whatever is at `path` was left by a dead extraction.
@@ -134,16 +127,16 @@ impl Staging {
         // even for an instant; the mode we get back reveals whether the umask
         // strips any of the bits 0o755 (and so 0o644) needs. One `stat` here
         // saves a `chmod` per file in the common case (umask 022 or 002).
-        platform::create_dir(&path).map_err(write_error(&path))?;
+        platform::create_dir(&path).map_err(UnzipError::write(&path))?;
         let mut staging = Staging {
             path,
             _slot: slot,
             needs_chmod: false,
             published: false,
         };
-        if platform::umask_strips(&staging.path).map_err(write_error(&staging.path))? {
+        if platform::umask_strips(&staging.path).map_err(UnzipError::write(&staging.path))? {
             staging.needs_chmod = true;
-            platform::set_dir_mode(&staging.path).map_err(write_error(&staging.path))?;
+            platform::set_dir_mode(&staging.path).map_err(UnzipError::write(&staging.path))?;
         }
         Ok(staging)
     }
@@ -209,7 +202,7 @@ impl Staging {
 /// Flushes a directory's entries to the device (`fsync` on the directory), so files
 /// created or renamed in it survive a power cut.
 pub(crate) fn sync_dir(path: &Path) -> Result<(), UnzipError> {
-    platform::sync_dir(path).map_err(write_error(path))
+    platform::sync_dir(path).map_err(UnzipError::write(path))
 }
 
 /// Removes the staging directories of `stem`'s slots other than `mine` whose lock can
@@ -221,13 +214,13 @@ fn sweep(parent: &Path, stem: &str, mine: usize) -> Result<(), UnzipError> {
         let lock = match File::options().write(true).open(&lock_path) {
             Ok(lock) => lock,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(write_error(&lock_path)(e)),
+            Err(e) => return Err(UnzipError::write(&lock_path)(e)),
         };
         match lock.try_lock() {
             // Dead: nobody can create this slot's directory while we hold its lock.
             Ok(()) => remove_leftover(&path)?,
             Err(TryLockError::WouldBlock) => {}
-            Err(TryLockError::Error(e)) => return Err(write_error(&lock_path)(e)),
+            Err(TryLockError::Error(e)) => return Err(UnzipError::write(&lock_path)(e)),
         }
     }
     Ok(())

@@ -30,8 +30,8 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+use super::error::UnzipError;
 use super::reader::read_up_to_at;
-use crate::error::UnzipError;
 
 /// `PK\x05\x06`, the end of central directory record (APPNOTE 4.3.16).
 const END_SIGNATURE: u32 = 0x0605_4b50;
@@ -108,10 +108,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 /// [`UnzipError::CentralDirectoryJunk`], [`UnzipError::EntryCountMismatch`]) for the
 /// rest; [`UnzipError::ReadArchive`] on I/O errors.
 pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
-    let read_err = |source| UnzipError::ReadArchive {
-        archive: archive.to_owned(),
-        source,
-    };
+    let read_err = UnzipError::read(archive);
     let file_len = file.metadata().map_err(read_err)?.len();
     let end = find_end_record(file, archive, file_len)?;
     let end_at = end.offset;
@@ -193,10 +190,7 @@ fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndReco
     let base = file_len - window;
     // `window` is at most 65,557: a constant bound, not a declared size.
     let mut tail = vec![0u8; window as usize];
-    let got = read_up_to_at(file, &mut tail, base).map_err(|source| UnzipError::ReadArchive {
-        archive: archive.to_owned(),
-        source,
-    })?;
+    let got = read_up_to_at(file, &mut tail, base).map_err(UnzipError::read(archive))?;
     tail.truncate(got);
     let whole = |at: usize| at + END_LEN as usize <= tail.len();
     let Some(at) = (0..tail.len().saturating_sub(3))
@@ -464,8 +458,14 @@ pub(crate) fn walk_records<R: Read + Seek>(
 
 /// Walks the central directory and returns the first name that repeats exactly, as
 /// a [`UnzipError::DuplicateName`]. Only called when the zip crate reports duplicates
-/// (it keeps one entry per exact name, so we cannot see them through it).
-pub(crate) fn find_exact_duplicate(file: &File, layout: &Layout) -> io::Result<UnzipError> {
+/// (it keeps one entry per exact name, so we cannot see them through it). Should the
+/// walk find no byte-equal pair, the two readings disagree, and the archive is refused
+/// as an unreadable central directory rather than with a made-up pair of entries.
+pub(crate) fn find_exact_duplicate(
+    file: &File,
+    archive: &Path,
+    layout: &Layout,
+) -> io::Result<UnzipError> {
     let reader = BufReader::with_capacity(64 << 10, file);
     let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut found = None;
@@ -483,13 +483,17 @@ pub(crate) fn find_exact_duplicate(file: &File, layout: &Layout) -> io::Result<U
     })?
     // `read` walked these very records already.
     .ok();
-    // The zip crate only reports duplicates that exist, so `found` is set; if it were
-    // not, naming the first entry twice is still a true "duplicate" verdict.
-    let (index, name, first) = found.unwrap_or((0, Vec::new(), 0));
-    Ok(UnzipError::DuplicateName {
-        index,
-        name: String::from_utf8_lossy(&name).into_owned(),
-        first,
+    Ok(match found {
+        Some((index, name, first)) => UnzipError::DuplicateName {
+            index,
+            name: String::from_utf8_lossy(&name).into_owned(),
+            first,
+        },
+        None => UnzipError::central_directory(archive)(zip::result::ZipError::InvalidArchive(
+            Cow::Borrowed(
+                "the zip crate reports two entries with one name, but no two names are equal",
+            ),
+        )),
     })
 }
 

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
+use super::error::UnzipError;
 use super::fs_names::{Folding, FsRules};
-use crate::error::UnzipError;
 
 /// What a normalized path is in the tree being built.
 #[derive(Debug, Clone, Copy)]

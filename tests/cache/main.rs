@@ -354,3 +354,44 @@ fn two_processes_racing_on_one_root_both_succeed_with_complete_directories() {
     }
     assert!(leftovers(&root).is_empty(), "{:?}", leftovers(&root));
 }
+
+#[test]
+fn a_progress_callback_asking_for_its_own_id_on_the_owner_thread_gets_would_deadlock() {
+    use std::sync::{Mutex, OnceLock, Weak};
+
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = archive(dir.path(), "a.whl", 4, 6);
+    let cache_slot: Arc<OnceLock<Weak<UnzipCache>>> = Arc::new(OnceLock::new());
+    let inner = Arc::new(Mutex::new(None));
+    let unzipper = {
+        let (cache_slot, inner, wheel) =
+            (Arc::clone(&cache_slot), Arc::clone(&inner), wheel.clone());
+        // The first report runs on the thread that owns the extraction, before any
+        // helper starts: asking for the same id there would wait for itself.
+        Unzipper::new().progress(move |p| {
+            if p.files_done == 0 {
+                let cache = cache_slot.get().and_then(Weak::upgrade).unwrap();
+                *inner.lock().unwrap() = Some(cache.unzip(&wheel, "a"));
+            }
+        })
+    };
+    let cache = Arc::new(UnzipCache::with_unzipper(
+        dir.path().join("cache"),
+        unzipper,
+    ));
+    cache_slot.set(Arc::downgrade(&cache)).unwrap();
+    let path = within(secs(60), "re-entrant request", {
+        let (cache, wheel) = (Arc::clone(&cache), wheel.clone());
+        move || cache.unzip(&wheel, "a")
+    })
+    .unwrap();
+    assert_eq!(read_tree(&path), contents(4, 6));
+    let inner = inner.lock().unwrap().take().unwrap();
+    assert!(
+        matches!(
+            inner,
+            Err(CacheError::Wait(inflight::WaitError::WouldDeadlock))
+        ),
+        "{inner:?}"
+    );
+}

@@ -1,231 +1,10 @@
-//! Error types, one per layer.
-//!
-//! The [`OnceMap`](crate::OnceMap) passes the caller's own error type through
-//! ([`TryInitError::Failed`]) and reports problems of the waiting protocol itself as a
-//! [`WaitError`]. The unzip layer has its own enum, `UnzipError`, whose variants name
-//! the archive entry or path involved and carry the underlying source.
+//! The unzipper's error: one variant per refusal or failure, each naming the entry
+//! (index and name) or the path involved, with the I/O or decoder error as its source.
+//! The variants built in many places have constructors shaped for `map_err`
+//! (`.map_err(UnzipError::write(&path))`).
 
-use std::any::Any;
-use std::fmt;
-use std::sync::Arc;
-
-/// Why a wait on a [`OnceMap`](crate::OnceMap) key returned without a value.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum WaitError {
-    /// The job's owner went away (dropped its [`Guard`](crate::Guard), returned early
-    /// or panicked) without publishing a value. The key is vacant again; a retry may
-    /// become the new owner. [`OnceMap::get_or_init`](crate::OnceMap::get_or_init)
-    /// retries on its own.
-    #[error("the job's owner went away without publishing a value")]
-    Abandoned,
-    /// The job's owner reported this error through
-    /// [`Guard::fail`](crate::Guard::fail). The key is vacant again: failures are not
-    /// memoized.
-    #[error("the job failed")]
-    Failed(#[source] JobError),
-    /// [`OnceMap::wait`](crate::OnceMap::wait) was asked for a key that nobody has
-    /// registered (neither published nor in flight).
-    #[error("no job is registered for this key")]
-    Unregistered,
-    /// Waiting would never return: the calling thread runs the job it would wait for,
-    /// or waits for a job whose owner (through a chain of owners that are themselves
-    /// waiting) waits for a job of the calling thread.
-    #[error("waiting would deadlock: the job waits, directly or through other jobs, on the caller")]
-    WouldDeadlock,
-    /// The deadline of [`Waiter::wait_timeout`](crate::Waiter::wait_timeout) or
-    /// [`Waiter::wait_deadline`](crate::Waiter::wait_deadline) passed first. The job
-    /// is still running.
-    #[error("timed out waiting for the job")]
-    TimedOut,
-    /// The map was closed with [`OnceMap::close`](crate::OnceMap::close) before a
-    /// value was published for this key.
-    #[error("the map was closed")]
-    Closed,
-}
-
-/// The error a job reported, shared by every waiter of that job.
-///
-/// It stands for the job's own error: it displays as that error, and its
-/// [`source`](std::error::Error::source) is that error's source (for an error given to
-/// [`Guard::fail`](crate::Guard::fail)) or none (a message given to
-/// [`Guard::fail_with_message`](crate::Guard::fail_with_message) or
-/// [`OnceMap::get_or_try_init`](crate::OnceMap::get_or_try_init)). So an error-chain
-/// printer shows each cause once.
-///
-/// Cloning is cheap (one reference count). Recover the original error with
-/// [`JobError::downcast_ref`].
-#[derive(Clone)]
-pub struct JobError(Arc<dyn SharedError>);
-
-/// The job's error, type-erased: what `JobError` needs of it.
-trait SharedError: Any + Send + Sync {
-    fn as_any(&self) -> &dyn Any;
-    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
-    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)>;
-}
-
-/// An error with a source chain.
-struct Chained<E>(E);
-
-impl<E: std::error::Error + Send + Sync + 'static> SharedError for Chained<E> {
-    fn as_any(&self) -> &dyn Any {
-        &self.0
-    }
-    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
-    }
-}
-
-/// A message: displayed, no source.
-struct Message<M>(M);
-
-impl<M: fmt::Display + fmt::Debug + Send + Sync + 'static> SharedError for Message<M> {
-    fn as_any(&self) -> &dyn Any {
-        &self.0
-    }
-    fn display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        None
-    }
-}
-
-impl JobError {
-    pub(crate) fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
-        JobError(Arc::new(Chained(error)))
-    }
-
-    pub(crate) fn message<M: fmt::Display + fmt::Debug + Send + Sync + 'static>(
-        message: M,
-    ) -> Self {
-        JobError(Arc::new(Message(message)))
-    }
-
-    /// The job's error, if it is of type `E`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use inflight::{Entry, OnceMap, WaitError};
-    ///
-    /// let map: OnceMap<u32, u32> = OnceMap::new();
-    /// let Entry::Vacant(guard) = map.entry(&1) else { unreachable!() };
-    /// let Entry::Pending(waiter) = map.entry(&1) else { unreachable!() };
-    /// guard.fail_with_message("disk full");
-    /// match waiter.wait() {
-    ///     Err(WaitError::Failed(error)) => {
-    ///         assert_eq!(error.downcast_ref::<&str>(), Some(&"disk full"));
-    ///         assert_eq!(error.to_string(), "disk full");
-    ///     }
-    ///     other => panic!("{other:?}"),
-    /// }
-    /// ```
-    pub fn downcast_ref<E: 'static>(&self) -> Option<&E> {
-        (*self.0).as_any().downcast_ref()
-    }
-}
-
-impl fmt::Debug for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.debug(f)
-    }
-}
-
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.display(f)
-    }
-}
-
-impl std::error::Error for JobError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
-    }
-}
-
-/// Why [`OnceMap::get_or_try_init`](crate::OnceMap::get_or_try_init) returned no value.
-///
-/// Transparent: it displays as the job's error or the wait's, and its source is
-/// theirs, so an error-chain printer shows nothing twice. It is a
-/// [`std::error::Error`] when `E` is one; with a message type such as `String` it
-/// still displays.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TryInitError<E> {
-    /// The job failed with this error: either the caller's own job, or the job of the
-    /// owner the caller waited for (a clone of its error).
-    #[error(transparent)]
-    Failed(E),
-    /// The wait itself failed (deadlock, closed map, or the owner failed with an error
-    /// of another type).
-    #[error(transparent)]
-    Wait(#[from] WaitError),
-}
-
-impl PartialEq for WaitError {
-    /// Variants compare equal when they are the same variant; two `Failed` errors are
-    /// equal when they share one job's error.
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (WaitError::Failed(a), WaitError::Failed(b)) => Arc::ptr_eq(&a.0, &b.0),
-            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
-        }
-    }
-}
-
-impl Eq for WaitError {}
-
-/// Why [`UnzipCache::unzip`](crate::UnzipCache::unzip) returned no directory.
-///
-/// Cheap to clone: every caller that waited for one failed extraction gets a clone of
-/// the same error.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum CacheError {
-    /// The id is not a single safe path component (empty, starts with `.`, holds a
-    /// separator or a control character, or is longer than 200 bytes).
-    #[error("invalid cache id {id:?}: it must be one path component, not starting with '.'")]
-    InvalidId {
-        /// The id as given.
-        id: String,
-    },
-    /// The extraction failed. Not memoized: the next call tries again.
-    #[error(transparent)]
-    Unzip(Arc<UnzipError>),
-    /// The cache root or a lock file could not be created or locked.
-    #[error("cache I/O on {path}")]
-    Io {
-        /// The path involved.
-        path: std::path::PathBuf,
-        /// The underlying error.
-        #[source]
-        source: Arc<std::io::Error>,
-    },
-    /// Waiting for another thread's extraction failed.
-    #[error(transparent)]
-    Wait(#[from] WaitError),
-}
-
-impl CacheError {
-    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        CacheError::Io {
-            path: path.to_owned(),
-            source: Arc::new(source),
-        }
-    }
-}
+use std::io;
+use std::path::Path;
 
 /// Why [`Unzipper::unzip`](crate::Unzipper::unzip) did not produce its destination.
 ///
@@ -865,4 +644,40 @@ pub enum UnzipError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl UnzipError {
+    /// [`UnzipError::Write`] of `path`, for `map_err`.
+    pub(crate) fn write(path: &Path) -> impl Fn(io::Error) -> UnzipError + Copy + '_ {
+        move |source| UnzipError::Write {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// [`UnzipError::ReadArchive`] of `archive`, for `map_err`.
+    pub(crate) fn read(archive: &Path) -> impl Fn(io::Error) -> UnzipError + Copy + '_ {
+        move |source| UnzipError::ReadArchive {
+            archive: archive.to_owned(),
+            source,
+        }
+    }
+
+    /// [`UnzipError::OpenArchive`] of `archive`, for `map_err`.
+    pub(crate) fn open(archive: &Path) -> impl Fn(io::Error) -> UnzipError + Copy + '_ {
+        move |source| UnzipError::OpenArchive {
+            archive: archive.to_owned(),
+            source,
+        }
+    }
+
+    /// [`UnzipError::CentralDirectory`] of `archive`, for `map_err`.
+    pub(crate) fn central_directory(
+        archive: &Path,
+    ) -> impl Fn(zip::result::ZipError) -> UnzipError + Copy + '_ {
+        move |source| UnzipError::CentralDirectory {
+            archive: archive.to_owned(),
+            source,
+        }
+    }
 }

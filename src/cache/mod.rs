@@ -30,9 +30,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{CacheError, UnzipError, WaitError};
-use crate::once_map::{Entry, OnceMap};
-use crate::unzip::Unzipper;
+use crate::once_map::{Entry, OnceMap, WaitError};
+use crate::unzip::{UnzipError, Unzipper};
+
+mod error;
+
+pub use self::error::CacheError;
 
 /// A directory of extracted archives, each extracted at most once.
 ///
