@@ -10,11 +10,13 @@
 //!    [`plan::Plan`]. Nothing is written yet.
 //! 2. [`execute`]: creates every directory, then writes the files on rayon, one job
 //!    per file, largest first, all workers reading the one archive `File` with
-//!    `pread`. Output is capped at the declared size and CRC-checked.
+//!    `pread`. Each file's bytes go through [`decode`], one driver loop for every
+//!    method, where output is capped at the declared size and CRC-checked.
 //! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
 //!    it is renamed to `dest` on success and removed on any failure or panic.
 
 mod coverage;
+mod decode;
 mod descriptor;
 mod execute;
 mod kind;

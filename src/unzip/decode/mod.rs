@@ -1,0 +1,183 @@
+//! Decoding: an entry's compressed bytes in, its checked content out.
+//!
+//! [`write_content`] is the one entry point the execute phase calls, once per file,
+//! on whichever worker took the file. Every method goes through one driver loop,
+//! [`stream::drive`], which reads the compressed bytes in chunks, hands them to the
+//! method's decoder ([`stored`], [`inflate`], [`zstd`](self::zstd) with its feature)
+//! and writes what comes out. What makes output safe lives in that loop alone:
+//!
+//! - **The cap.** A decoder is never given room for more than what is left of the
+//!   declared size plus one byte ([`stream::output_window`]); producing that one byte
+//!   proves the entry longer than declared ([`UnzipError::ExceedsDeclaredSize`]), so
+//!   no entry ever produces more than `size + 1` bytes, whatever its stream says.
+//! - **The end.** Input that runs out before the stream ends is corrupt
+//!   ([`UnzipError::CorruptData`]).
+//! - **The checks.** Once the stream ends, the byte count must equal the declared
+//!   size ([`UnzipError::SizeMismatch`]) and the CRC-32 the declared one
+//!   ([`UnzipError::CrcMismatch`]), in [`check`].
+//!
+//! # Invariants
+//!
+//! - A decoder sees only the slices the driver hands it; it holds no file and no
+//!   count of its own, so it cannot write past the cap or skip the checks.
+//! - Nothing is written to the output file before the bytes passed the cap; a failed
+//!   entry's partial file is removed with the staging directory.
+
+mod inflate;
+mod stored;
+mod stream;
+#[cfg(feature = "zstd")]
+mod zstd;
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::plan::{FileEntry, Method};
+use crate::error::UnzipError;
+
+/// Why a worker stopped before finishing its entry.
+pub(super) enum Stop {
+    /// A lower-indexed entry failed: this entry's result cannot matter any more.
+    Cancelled,
+    Failed(UnzipError),
+}
+
+impl From<UnzipError> for Stop {
+    fn from(error: UnzipError) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+/// Where an entry's compressed bytes come from, and whether they still matter.
+pub(super) struct Source<'a> {
+    /// The archive, read with positional reads only (shared by every worker).
+    pub(super) file: &'a File,
+    /// Its path, for read errors.
+    pub(super) archive: &'a Path,
+    /// True once a lower-indexed entry has failed. Asked between buffers.
+    pub(super) cancelled: &'a dyn Fn() -> bool,
+}
+
+/// Decodes `entry` from `source` into `file` (at `path`, for errors) and checks the
+/// result against the declared size and CRC-32.
+///
+/// # Errors
+///
+/// [`Stop::Cancelled`] when `source` says so between buffers; otherwise a
+/// [`Stop::Failed`] naming the entry (corrupt or trailing data, a size or CRC that
+/// differs from the declared one, output past the declared size) or the file (a
+/// read or write error).
+pub(super) fn write_content(
+    entry: &FileEntry,
+    source: &Source<'_>,
+    file: &mut File,
+    path: &Path,
+) -> Result<(), Stop> {
+    let mut sink = Sink {
+        file,
+        path,
+        crc: crc32fast::Hasher::new(),
+        written: 0,
+    };
+    stream::with_scratch(|scratch| match entry.method {
+        Method::Stored => stream::drive(
+            entry,
+            source,
+            &mut sink,
+            &mut stored::Stored,
+            &mut scratch.input,
+            &mut scratch.output,
+        ),
+        Method::Deflated => {
+            let mut inflate = inflate::Inflate::new(&mut scratch.inflater);
+            stream::drive(
+                entry,
+                source,
+                &mut sink,
+                &mut inflate,
+                &mut scratch.input,
+                &mut scratch.output,
+            )
+        }
+        #[cfg(feature = "zstd")]
+        Method::Zstd => {
+            let mut zstd = zstd::Zstd::new(&mut scratch.zstd).map_err(|e| corrupt(entry, e))?;
+            stream::drive(
+                entry,
+                source,
+                &mut sink,
+                &mut zstd,
+                &mut scratch.input,
+                &mut scratch.output,
+            )
+        }
+    })?;
+    check(entry, sink.written, sink.crc.finalize())
+}
+
+/// The output file, with the running CRC-32 and byte count of what went into it.
+struct Sink<'a> {
+    file: &'a mut File,
+    path: &'a Path,
+    crc: crc32fast::Hasher,
+    written: u64,
+}
+
+impl Sink<'_> {
+    /// Writes `bytes` (which already passed the cap) and counts them into the CRC-32.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.crc.update(bytes);
+        self.written += bytes.len() as u64;
+        self.file.write_all(bytes).map_err(|source| {
+            Stop::Failed(UnzipError::Write {
+                path: self.path.to_owned(),
+                source,
+            })
+        })
+    }
+}
+
+/// The entry's content is exactly what it declares: `written` bytes with CRC-32 `crc`.
+fn check(entry: &FileEntry, written: u64, crc: u32) -> Result<(), Stop> {
+    if written != entry.size {
+        return Err(Stop::Failed(UnzipError::SizeMismatch {
+            index: entry.index,
+            name: entry.name.clone(),
+            declared: entry.size,
+            actual: written,
+        }));
+    }
+    if crc != entry.crc32 {
+        return Err(Stop::Failed(UnzipError::CrcMismatch {
+            index: entry.index,
+            name: entry.name.clone(),
+            expected: entry.crc32,
+            actual: crc,
+        }));
+    }
+    Ok(())
+}
+
+fn corrupt(entry: &FileEntry, message: impl Into<String>) -> Stop {
+    Stop::Failed(UnzipError::CorruptData {
+        index: entry.index,
+        name: entry.name.clone(),
+        source: io::Error::new(io::ErrorKind::InvalidData, message.into()),
+    })
+}
+
+fn exceeds(entry: &FileEntry) -> Stop {
+    Stop::Failed(UnzipError::ExceedsDeclaredSize {
+        index: entry.index,
+        name: entry.name.clone(),
+        declared: entry.size,
+    })
+}
+
+fn read_err(source: &Source<'_>, error: io::Error) -> Stop {
+    Stop::Failed(UnzipError::ReadArchive {
+        archive: source.archive.to_owned(),
+        source: error,
+    })
+}
