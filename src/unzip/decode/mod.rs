@@ -3,15 +3,16 @@
 //! [`write_content`] is the one entry point the execute phase calls, once per file,
 //! on whichever worker took the file. Every method goes through one driver loop,
 //! [`stream::drive`], which reads the compressed bytes in chunks, hands them to the
-//! method's decoder ([`stored`], [`inflate`], [`zstd`](self::zstd) with its feature)
+//! method's decoder ([`stored`], [`inflate`], and `zstd` with its feature)
 //! and writes what comes out. What makes output safe lives in that loop alone:
 //!
 //! - **The cap.** A decoder is never given room for more than what is left of the
 //!   declared size plus one byte ([`stream::output_window`]); producing that one byte
 //!   proves the entry longer than declared ([`UnzipError::ExceedsDeclaredSize`]), so
 //!   no entry ever produces more than `size + 1` bytes, whatever its stream says.
-//! - **The end.** Input that runs out before the stream ends is corrupt
-//!   ([`UnzipError::CorruptData`]).
+//! - **The end.** A stream must end exactly where the entry's compressed bytes do:
+//!   bytes left after its end are refused ([`UnzipError::TrailingData`]), input
+//!   that runs out before it is corrupt ([`UnzipError::CorruptData`]).
 //! - **The checks.** Once the stream ends, the byte count must equal the declared
 //!   size ([`UnzipError::SizeMismatch`]) and the CRC-32 the declared one
 //!   ([`UnzipError::CrcMismatch`]), in [`check`].
@@ -164,6 +165,14 @@ fn corrupt(entry: &FileEntry, message: impl Into<String>) -> Stop {
         index: entry.index,
         name: entry.name.clone(),
         source: io::Error::new(io::ErrorKind::InvalidData, message.into()),
+    })
+}
+
+fn trailing(entry: &FileEntry, len: u64) -> Stop {
+    Stop::Failed(UnzipError::TrailingData {
+        index: entry.index,
+        name: entry.name.clone(),
+        len,
     })
 }
 

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use flate2::Decompress;
 
-use super::{Sink, Source, Stop, corrupt, exceeds, read_err};
+use super::{Sink, Source, Stop, corrupt, exceeds, read_err, trailing};
 use crate::unzip::plan::FileEntry;
 use crate::unzip::reader::EntryReader;
 
@@ -136,6 +136,15 @@ pub(super) fn drive<D: Decode>(
         held += step.produced;
         produced += step.produced as u64;
         if step.ended {
+            // Bytes the stream does not use, inside the entry's compressed size. No
+            // honest writer leaves any, and readers disagree about them: CPython and
+            // the zip crate skip them, but a streaming reader of an entry with a data
+            // descriptor (flag bit 3) looks for the descriptor right after the
+            // stream, so it would read them as the next records (a hidden entry, say).
+            let left_over = (end - start) as u64 + reader.remaining();
+            if left_over > 0 {
+                return Err(trailing(entry, left_over));
+            }
             return sink.put(&output[..held]);
         }
         if step.consumed == 0 && step.produced == 0 {
