@@ -102,6 +102,7 @@ struct Context {
     root: PathBuf,
     needs_chmod: bool,
     durable: bool,
+    in_memory_limit: usize,
     tracker: Tracker,
     failures: Failures,
     board: Mutex<Board>,
@@ -118,6 +119,8 @@ pub(crate) struct FileJobs {
     pub(crate) needs_chmod: bool,
     /// Flush each file's data to the device before reporting it done.
     pub(crate) durable: bool,
+    /// Largest entry (compressed + uncompressed bytes) a worker decodes in memory.
+    pub(crate) in_memory_limit: usize,
     pub(crate) tracker: Tracker,
 }
 
@@ -174,6 +177,7 @@ pub(crate) fn write_files(
         root: jobs.root,
         needs_chmod: jobs.needs_chmod,
         durable: jobs.durable,
+        in_memory_limit: jobs.in_memory_limit,
         tracker: jobs.tracker,
         failures: Failures {
             lowest: AtomicUsize::new(usize::MAX),
@@ -240,12 +244,15 @@ impl Context {
     /// Writes files until the board is empty. Never unwinds: a panic is recorded in
     /// the failures (and cancels the rest), to be resumed by the owner.
     fn take_files(&self) {
+        // This worker's in-memory buffers, for this extraction only: freed when it
+        // leaves the board, so no pool thread keeps tens of MiB after an extraction.
+        let mut in_memory = decode::InMemory::new(self.in_memory_limit);
         while let Some(entry) = self.take() {
             if self.failures.should_stop(entry.index) {
                 continue;
             }
             let result = catch_unwind(AssertUnwindSafe(|| {
-                let result = write_entry(self, entry);
+                let result = write_entry(self, entry, &mut in_memory);
                 if result.is_ok() {
                     self.tracker.file_done(entry.size);
                 }
@@ -261,7 +268,11 @@ impl Context {
 }
 
 /// Creates one file and fills it with its entry's checked content.
-fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
+fn write_entry(
+    ctx: &Context,
+    entry: &FileEntry,
+    in_memory: &mut decode::InMemory,
+) -> Result<(), Stop> {
     let path = ctx.root.join(&entry.path);
     let mode = platform::file_mode(entry.executable);
     let write_err = |path: &PathBuf, source| {
@@ -280,7 +291,7 @@ fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
         archive: &ctx.archive,
         cancelled: &cancelled,
     };
-    decode::write_content(entry, &source, &mut out, &path)?;
+    decode::write_content(entry, &source, &mut out, &path, in_memory)?;
     if ctx.durable {
         // Durable mode: the data must be on the device before the directory that
         // holds it can be renamed into place. `fdatasync` also covers the file size.

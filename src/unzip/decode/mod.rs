@@ -27,6 +27,8 @@
 mod inflate;
 mod stored;
 mod stream;
+#[cfg(feature = "libdeflate")]
+mod whole;
 #[cfg(feature = "zstd")]
 mod zstd;
 
@@ -60,8 +62,35 @@ pub(super) struct Source<'a> {
     pub(super) cancelled: &'a dyn Fn() -> bool,
 }
 
+/// The default [`Unzipper::in_memory_limit`](crate::Unzipper::in_memory_limit):
+/// 64 MiB per worker. The largest entries of the numpy and pandas wheels (tens of
+/// MB of shared libraries) fit; the multi-hundred-MB libraries of the largest wheels
+/// stream.
+pub(crate) const DEFAULT_IN_MEMORY_LIMIT: usize = 64 << 20;
+
+/// What one worker keeps for in-memory decoding during one extraction: the buffers
+/// of [`whole`] with the `libdeflate` feature, nothing without it.
+pub(super) struct InMemory {
+    #[cfg(feature = "libdeflate")]
+    whole: whole::Whole,
+}
+
+impl InMemory {
+    /// Nothing allocated yet; entries of up to `limit` bytes (compressed and
+    /// uncompressed together) will be decoded in memory.
+    pub(super) fn new(limit: usize) -> Self {
+        #[cfg(not(feature = "libdeflate"))]
+        let _ = limit;
+        InMemory {
+            #[cfg(feature = "libdeflate")]
+            whole: whole::Whole::new(limit),
+        }
+    }
+}
+
 /// Decodes `entry` from `source` into `file` (at `path`, for errors) and checks the
-/// result against the declared size and CRC-32.
+/// result against the declared size and CRC-32: in memory when `in_memory` takes it
+/// and can verify it, through the streaming driver otherwise.
 ///
 /// # Errors
 ///
@@ -74,7 +103,22 @@ pub(super) fn write_content(
     source: &Source<'_>,
     file: &mut File,
     path: &Path,
+    in_memory: &mut InMemory,
 ) -> Result<(), Stop> {
+    #[cfg(feature = "libdeflate")]
+    if in_memory.whole.takes(entry)
+        && let Some(content) = in_memory.whole.decode(entry, source)?
+    {
+        // Verified whole (size, CRC-32, end of stream): one `write`.
+        return file.write_all(content).map_err(|source| {
+            Stop::Failed(UnzipError::Write {
+                path: path.to_owned(),
+                source,
+            })
+        });
+    }
+    #[cfg(not(feature = "libdeflate"))]
+    let _ = in_memory;
     let mut sink = Sink {
         file,
         path,
