@@ -9,7 +9,12 @@
 //!
 //! Contenders:
 //!
-//! - `unzipper`: this crate, rayon's global pool.
+//! - `unzipper`: this crate, rayon's global pool. With `--features libdeflate`,
+//!   deflated entries of up to 32 MiB (compressed + uncompressed) are inflated in
+//!   memory in one call.
+//! - `unzipper_streaming`: the same with `in_memory_limit(0)`: every entry streams
+//!   through zlib-rs, as without the feature. Run with `--features libdeflate` to
+//!   compare the two decoding paths in one run.
 //! - `serial`: a plain loop over `ZipArchive::by_index`, `create_dir_all` for each
 //!   file's parent, `File::create`, `io::copy`.
 //! - `naive_rayon`: the same body in `par_iter().for_each_init`, each rayon task
@@ -215,6 +220,11 @@ fn unzipper(archive: &Path, dest: &Path) {
     black_box(Unzipper::new().unzip(archive, dest).unwrap());
 }
 
+fn unzipper_streaming(archive: &Path, dest: &Path) {
+    let unzipper = Unzipper::new().in_memory_limit(0);
+    black_box(unzipper.unzip(archive, dest).unwrap());
+}
+
 /// An extractor under test: archive path, destination (must not exist).
 type Extract = fn(&Path, &Path);
 
@@ -225,8 +235,9 @@ fn bench(c: &mut Criterion) {
         .prefix("inflight-bench-")
         .tempdir_in(&base)
         .unwrap();
-    let contenders: [(&str, Extract); 3] = [
+    let contenders: [(&str, Extract); 4] = [
         ("unzipper", unzipper),
+        ("unzipper_streaming", unzipper_streaming),
         ("serial", serial),
         ("naive_rayon", naive_rayon),
     ];

@@ -244,15 +244,12 @@ impl Context {
     /// Writes files until the board is empty. Never unwinds: a panic is recorded in
     /// the failures (and cancels the rest), to be resumed by the owner.
     fn take_files(&self) {
-        // This worker's in-memory buffers, for this extraction only: freed when it
-        // leaves the board, so no pool thread keeps tens of MiB after an extraction.
-        let mut in_memory = decode::InMemory::new(self.in_memory_limit);
         while let Some(entry) = self.take() {
             if self.failures.should_stop(entry.index) {
                 continue;
             }
             let result = catch_unwind(AssertUnwindSafe(|| {
-                let result = write_entry(self, entry, &mut in_memory);
+                let result = write_entry(self, entry);
                 if result.is_ok() {
                     self.tracker.file_done(entry.size);
                 }
@@ -268,11 +265,7 @@ impl Context {
 }
 
 /// Creates one file and fills it with its entry's checked content.
-fn write_entry(
-    ctx: &Context,
-    entry: &FileEntry,
-    in_memory: &mut decode::InMemory,
-) -> Result<(), Stop> {
+fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
     let path = ctx.root.join(&entry.path);
     let mode = platform::file_mode(entry.executable);
     let write_err = |path: &PathBuf, source| {
@@ -291,7 +284,7 @@ fn write_entry(
         archive: &ctx.archive,
         cancelled: &cancelled,
     };
-    decode::write_content(entry, &source, &mut out, &path, in_memory)?;
+    decode::write_content(entry, &source, &mut out, &path, ctx.in_memory_limit)?;
     if ctx.durable {
         // Durable mode: the data must be on the device before the directory that
         // holds it can be renamed into place. `fdatasync` also covers the file size.

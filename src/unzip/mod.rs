@@ -238,23 +238,27 @@ impl Unzipper {
         self
     }
 
-    /// The most memory a worker uses to decode one entry in one call: entries whose
+    /// The most memory a thread uses to decode one entry in one call: entries whose
     /// compressed and uncompressed sizes together are at most `bytes` are read whole
     /// and inflated in one call, the rest stream through 320 KiB of buffers. Default
-    /// 64 MiB; 0 streams every entry. Never blocks.
+    /// 32 MiB; 0 streams every entry. Never blocks.
     ///
     /// Only deflated entries, and only with the `libdeflate` feature (without it every
     /// entry streams and this setting changes nothing). In-memory decoding is faster
-    /// (about 1.3-1.7x on wheels; `benches/README.md` has the numbers) and gives the
+    /// (about 1.2-1.5x on wheels; `benches/README.md` has the numbers) and gives the
     /// same files and the same errors, with one exception the feature documents: a
-    /// few deflate streams that zlib refuses and no encoder writes. A worker holds
-    /// the buffers only while it extracts, so the memory in use at once is at most
-    /// `bytes` per thread writing files (the pool's threads and the caller's).
+    /// few deflate streams that zlib refuses and no encoder writes.
+    ///
+    /// Memory: each thread that writes files (the pool's and the callers') keeps its
+    /// in-memory buffers for later entries and extractions, as it keeps its streaming
+    /// buffers: grown to the largest entry it decoded in memory, so at most `bytes`
+    /// plus 18 bytes per thread. Fresh memory for every entry would cost, in page
+    /// faults, about what decoding in one call saves.
     ///
     /// # Examples
     ///
     /// ```
-    /// // Bound memory per worker to 8 MiB: larger entries stream.
+    /// // Bound the memory a thread keeps to 8 MiB: larger entries stream.
     /// let unzipper = inflight::Unzipper::new().in_memory_limit(8 << 20);
     /// # let _ = unzipper;
     /// ```

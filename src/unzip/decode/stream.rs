@@ -59,6 +59,10 @@ pub(super) struct Scratch {
     /// Created on the first zstd entry a thread meets.
     #[cfg(feature = "zstd")]
     pub(super) zstd: Option<zstd::stream::raw::Decoder<'static>>,
+    /// The buffers of in-memory decoding, grown to the largest entry decoded in
+    /// memory on this thread (see [`super::whole`]).
+    #[cfg(feature = "libdeflate")]
+    pub(super) whole: super::whole::Whole,
 }
 
 thread_local! {
@@ -77,6 +81,8 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
             inflater: Decompress::new(false),
             #[cfg(feature = "zstd")]
             zstd: None,
+            #[cfg(feature = "libdeflate")]
+            whole: super::whole::Whole::default(),
         });
         f(scratch)
     })

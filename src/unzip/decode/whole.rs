@@ -1,23 +1,25 @@
 //! Deflated entries decoded in memory, in one call, with libdeflate (the `libdeflate`
 //! feature).
 //!
-//! An entry whose compressed and uncompressed sizes together fit in the worker's
-//! in-memory limit is read with one positional read and inflated in one call into a
-//! buffer of exactly its declared size. Whole-buffer decoding is what libdeflate is
-//! built for: no state kept between calls, no window copies, a decode loop that
-//! refills its bit buffer without branches and copies matches in words. Larger
-//! entries keep the streaming path, so memory stays bounded (see [`Whole`]).
+//! An entry whose compressed and uncompressed sizes together fit in the in-memory
+//! limit is read with one positional read and inflated in one call into a buffer of
+//! exactly its declared size. Whole-buffer decoding is what libdeflate is built for:
+//! no state kept between calls, no window copies, a decode loop that refills its bit
+//! buffer without branches and copies matches in words. Larger entries keep the
+//! streaming path, so memory stays bounded (see [`Whole`]).
 //!
 //! # Why libdeflate, and why only behind a feature
 //!
 //! Measured on this project's 2-core machine, one thread, total time to inflate every
 //! deflated entry (best of 5; `benches/README.md` has the table and how to rerun it):
-//! libdeflate one-shot is 1.3-1.7x as fast as today's zlib-rs streaming on real wheels
-//! (sympy, django, numpy, pandas) and on one 100 MB entry. The pure-Rust one-shot
-//! decoders do not get there: zlib-rs one-shot (`zlib_rs::decompress_slice`) is within
-//! ±15% of its own streaming, zune-inflate 0.5-0.95x (and unreleased since April
-//! 2023), miniz_oxide 0.35-0.85x, fdeflate 0.6-1.0x (and it reads only zlib-wrapped
-//! streams). So the speed needs C, and C has three costs, each answered here:
+//! libdeflate one-shot is 1.3-1.7x as fast as zlib-rs streaming on real wheels
+//! (sympy, django, numpy, pandas) and on one 100 MB entry, 1.2x on the benchmark's
+//! literal-heavy synthetic libraries. The pure-Rust one-shot decoders do not get
+//! there: zlib-rs one-shot (`zlib_rs::decompress_slice`) is within ±15% of its own
+//! streaming, zune-inflate 0.5-0.95x (and unreleased since April 2023; it is as
+//! lenient as libdeflate, below), miniz_oxide 0.35-0.85x, fdeflate 0.6-1.0x (and it
+//! reads only zlib-wrapped streams); zenflate, a Rust port of libdeflate, is
+//! AGPL-licensed. So the speed needs C, and C has three costs, each answered here:
 //!
 //! - **Platforms.** libdeflate-sys compiles its C with the `cc` crate, which needs a C
 //!   compiler for the target (a cross `cargo check` for MSVC or macOS from Linux has
@@ -69,48 +71,40 @@ const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 /// The gzip trailer: CRC-32 and size modulo 2^32, little-endian.
 const GZIP_TRAILER: usize = 8;
 
-/// One worker's buffers for in-memory decoding, for one extraction.
+/// Whether `entry` is decoded in memory: deflated, and its compressed and
+/// uncompressed sizes together at most `limit` (a limit of 0 takes nothing).
+pub(super) fn takes(entry: &FileEntry, limit: usize) -> bool {
+    entry.method == Method::Deflated
+        && limit > 0
+        && entry
+            .compressed_size
+            .checked_add(entry.size)
+            .is_some_and(|total| total <= limit as u64)
+}
+
+/// One thread's buffers for in-memory decoding, kept for reuse like the streaming
+/// buffers (in the thread's `Scratch`).
 ///
 /// # Memory
 ///
-/// A worker holds at most `limit + 18` bytes (the entry's compressed bytes with the
-/// gzip wrapping, and its content), plus libdeflate's decompressor (about 10 KiB),
-/// and only while the extraction runs: the buffers belong to the worker's pass over
-/// the board and are freed when it leaves. Files come largest first, so a worker's
-/// first in-memory entry sizes its buffers and later ones reuse them without
-/// allocating or zeroing again. A fresh buffer comes from `calloc`, whose pages the
-/// kernel zeroes on first touch, during the decode that fills them.
-pub(crate) struct Whole {
-    limit: u64,
+/// The buffers grow to the largest entry the thread has decoded in memory and stay
+/// that size: at most `limit + 18` bytes per thread that writes files (the entry's
+/// compressed bytes with the gzip wrapping, and its content), plus libdeflate's
+/// decompressor (about 10 KiB). Keeping them is what makes the path pay: fresh
+/// memory costs a page fault and the kernel's zeroing per 4 KiB, about 0.5 ns per
+/// byte here, as much as libdeflate saves over zlib-rs on binary data, so buffers
+/// allocated per entry or per extraction would give the gain back. A buffer is only
+/// ever grown, never refilled with zeros: the decoder overwrites what it reports and
+/// nothing else is read.
+#[derive(Default)]
+pub(super) struct Whole {
     input: Vec<u8>,
     output: Vec<u8>,
     decompressor: Option<Decompressor>,
 }
 
 impl Whole {
-    /// Buffers for entries of up to `limit` bytes, compressed and uncompressed
-    /// together; nothing is allocated yet.
-    pub(crate) fn new(limit: usize) -> Self {
-        Whole {
-            limit: limit as u64,
-            input: Vec::new(),
-            output: Vec::new(),
-            decompressor: None,
-        }
-    }
-
-    /// Whether `entry` is decoded in memory: deflated, and small enough (a limit of 0
-    /// takes nothing).
-    pub(super) fn takes(&self, entry: &FileEntry) -> bool {
-        entry.method == Method::Deflated
-            && self.limit > 0
-            && entry
-                .compressed_size
-                .checked_add(entry.size)
-                .is_some_and(|total| total <= self.limit)
-    }
-
-    /// Reads and inflates `entry` (which [`takes`](Self::takes) accepted). Returns
+    /// Reads and inflates `entry` (which [`takes`] accepted). Returns
     /// its content when it is verified: exactly the declared size, the declared
     /// CRC-32, nothing after the stream. Returns `None` when it is not, for the
     /// streaming path to judge.
@@ -126,7 +120,7 @@ impl Whole {
         if (source.cancelled)() {
             return Err(Stop::Cancelled);
         }
-        // `takes` bounded both sizes by `limit`, a `usize`.
+        // `takes` bounded both sizes by a `usize`.
         let (compressed, size) = (entry.compressed_size as usize, entry.size as usize);
         let wrapped = GZIP_HEADER.len() + compressed + GZIP_TRAILER;
         grow(&mut self.input, wrapped);
@@ -186,12 +180,11 @@ mod tests {
 
     #[test]
     fn deflated_entries_up_to_the_limit_in_both_sizes_together_are_taken() {
-        let whole = Whole::new(1_000);
-        assert!(whole.takes(&entry(Method::Deflated, 400, 600)));
-        assert!(!whole.takes(&entry(Method::Deflated, 400, 601)));
-        assert!(!whole.takes(&entry(Method::Deflated, 1_001, 0)));
-        assert!(!whole.takes(&entry(Method::Deflated, u64::MAX, 2)));
-        assert!(!whole.takes(&entry(Method::Stored, 10, 10)));
-        assert!(!Whole::new(0).takes(&entry(Method::Deflated, 0, 0)));
+        assert!(takes(&entry(Method::Deflated, 400, 600), 1_000));
+        assert!(!takes(&entry(Method::Deflated, 400, 601), 1_000));
+        assert!(!takes(&entry(Method::Deflated, 1_001, 0), 1_000));
+        assert!(!takes(&entry(Method::Deflated, u64::MAX, 2), 1_000));
+        assert!(!takes(&entry(Method::Stored, 10, 10), 1_000));
+        assert!(!takes(&entry(Method::Deflated, 0, 0), 0));
     }
 }
