@@ -146,7 +146,7 @@
 //!    [`UnzipError::TrailingData`] (a streaming reader would take them for the next
 //!    records). With the `libdeflate` feature, deflated entries of up to
 //!    [`Unzipper::in_memory_limit`] bytes (32 MiB by default) are inflated in memory
-//!    in one call, about 1.2-1.5x as fast, with the same checks and errors; the
+//!    in one call (inflation 1.2-1.5x as fast), with the same checks and errors; the
 //!    buffers are bounded by that limit, never by what an archive declares.
 //!    If several entries fail, the error is the lowest entry index's, independent of
 //!    thread timing. Files get 0o755 if their Unix mode has any execute bit and

@@ -245,7 +245,8 @@ impl Unzipper {
     ///
     /// Only deflated entries, and only with the `libdeflate` feature (without it every
     /// entry streams and this setting changes nothing). In-memory decoding is faster
-    /// (about 1.2-1.5x on wheels; `benches/README.md` has the numbers) and gives the
+    /// (inflation 1.2-1.5x on wheels, extraction as a whole about 1.1-1.3x;
+    /// `benches/README.md` has the numbers) and gives the
     /// same files and the same errors, with one exception the feature documents: a
     /// few deflate streams that zlib refuses and no encoder writes.
     ///
