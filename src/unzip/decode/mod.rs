@@ -17,6 +17,13 @@
 //!   size ([`UnzipError::SizeMismatch`]) and the CRC-32 the declared one
 //!   ([`UnzipError::CrcMismatch`]), in [`check`].
 //!
+//! With the `libdeflate` feature, a deflated entry small enough is first tried in
+//! memory, in one call (`whole.rs`, which argues the choice of decoder). It needs no
+//! loop: libdeflate gets an output slice of exactly the declared size and cannot
+//! write past it, so the cap there is that slice's length; and whatever it cannot
+//! verify (size, CRC-32 and end of stream) goes through the driver loop, which gives
+//! the verdict, so both paths give the same errors.
+//!
 //! # Invariants
 //!
 //! - A decoder sees only the slices the driver hands it; it holds no file and no

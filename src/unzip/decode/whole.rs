@@ -11,7 +11,8 @@
 //! # Why libdeflate, and why only behind a feature
 //!
 //! Measured on this project's 2-core machine, one thread, total time to inflate every
-//! deflated entry (best of 5; `benches/README.md` has the table and how to rerun it):
+//! deflated entry (best of 20 over four runs; `benches/README.md` has the table, the
+//! spread, and how to rerun it with `benches/decoders`):
 //! libdeflate one-shot is 1.23-1.53x as fast as zlib-rs streaming on real wheels
 //! (sympy, django, numpy, pandas), 1.33x on one 101 MB entry, 1.25x on the
 //! benchmark's literal-heavy synthetic libraries: faster on every archive. The
@@ -26,8 +27,8 @@
 //!   none). The feature is therefore off by default: the default build stays pure
 //!   Rust and builds everywhere Rust does; native builds and `x86_64-pc-windows-gnu`
 //!   with mingw build the feature fine.
-//! - **Hostile input in C.** libdeflate's decompressor is about 1,200 lines, fuzzed
-//!   continuously (OSS-Fuzz), and its whole-buffer API cannot write past the slice it
+//! - **Hostile input in C.** libdeflate's decompressor is about 2,000 lines of C, fuzzed
+//!   upstream (libFuzzer targets, OSS-Fuzz), and its whole-buffer API cannot write past the slice it
 //!   is given: it returns "insufficient space" instead. We hand it a slice of exactly
 //!   the declared size, so the cap on output is the slice's length; its input is the
 //!   entry's own bytes plus 18 bytes we write. The binding (libdeflater, maintained,
