@@ -9,8 +9,13 @@
 //!
 //! Contenders:
 //!
-//! - `unzipper`: this crate, rayon's global pool.
-//! - `unzipper_durable`: the same with `durable(true)` (every file and directory
+//! - `unzipper`: this crate, rayon's global pool. With `--features libdeflate`,
+//!   deflated entries of up to 32 MiB (compressed + uncompressed) are inflated in
+//!   memory in one call.
+//! - `unzipper_streaming`: the same with `in_memory_limit(0)`: every entry streams
+//!   through zlib-rs, as without the feature. Run with `--features libdeflate` to
+//!   compare the two decoding paths in one run.
+//! - `unzipper_durable`: `unzipper` with `durable(true)` (every file and directory
 //!   flushed to the device before the rename). Its cost only means something on a
 //!   real disk (`INFLIGHT_BENCH_DIR`): on tmpfs a flush does nothing.
 //! - `serial`: a plain loop over `ZipArchive::by_index`, `create_dir_all` for each
@@ -225,6 +230,11 @@ fn unzipper_durable(archive: &Path, dest: &Path) {
     black_box(Unzipper::new().durable(true).unzip(archive, dest).unwrap());
 }
 
+fn unzipper_streaming(archive: &Path, dest: &Path) {
+    let unzipper = Unzipper::new().in_memory_limit(0);
+    black_box(unzipper.unzip(archive, dest).unwrap());
+}
+
 /// An extractor under test: archive path, destination (must not exist).
 type Extract = fn(&Path, &Path);
 
@@ -235,9 +245,10 @@ fn bench(c: &mut Criterion) {
         .prefix("inflight-bench-")
         .tempdir_in(&base)
         .unwrap();
-    let contenders: [(&str, Extract); 4] = [
+    let contenders: [(&str, Extract); 5] = [
         ("unzipper", unzipper),
         ("unzipper_durable", unzipper_durable),
+        ("unzipper_streaming", unzipper_streaming),
         ("serial", serial),
         ("naive_rayon", naive_rayon),
     ];

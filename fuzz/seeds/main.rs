@@ -12,7 +12,7 @@
 #[path = "../../tests/unzip/forge.rs"]
 mod forge;
 
-use forge::{Archive, EndRecord, Raw, Zip64, build};
+use forge::{Archive, EndRecord, Raw, Zip64, build, fixed_block};
 
 fn honest() -> Vec<Raw> {
     vec![
@@ -54,6 +54,18 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     dir_with_data.mode = Some(0o040755);
     let mut mode_dir = Raw::stored("x", b"data");
     mode_dir.mode = Some(0o040755);
+    // Deflate streams for the decoders: junk after the stream inside the entry, a
+    // fixed-Huffman block with a match, and the same with a reserved symbol (286).
+    let mut junk_after = Raw::deflated("j.py", &b"junk follows ".repeat(30));
+    junk_after.data.extend_from_slice(b"junk");
+    junk_after.csize += 4;
+    let mut matched = b"ab".to_vec();
+    matched.extend([b'b'; 258]);
+    let fixed = |symbol| Raw {
+        csize: fixed_block(b"ab", symbol).len() as u32,
+        data: fixed_block(b"ab", symbol),
+        ..Raw::deflated("f", &matched)
+    };
     vec![
         ("honest", build(&honest())),
         ("empty", build(&[])),
@@ -106,6 +118,9 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("dir-with-data", build(&[dir_with_data])),
         ("mode-dir-without-slash", build(&[mode_dir])),
+        ("junk-after-stream", build(&[junk_after])),
+        ("fixed-block", build(&[fixed(285)])),
+        ("reserved-symbol", build(&[fixed(286)])),
     ]
 }
 

@@ -598,6 +598,19 @@ pub enum UnzipError {
         /// CRC-32 of the bytes produced.
         actual: u32,
     },
+    /// Bytes follow the end of the entry's compressed stream inside its compressed
+    /// size. Readers disagree about such bytes: most skip them, but a streaming
+    /// reader of an entry with a data descriptor reads them as the records that come
+    /// next, where an archive could hide an entry.
+    #[error("entry {index} ({name:?}) has {len} bytes after the end of its compressed stream")]
+    TrailingData {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// Bytes after the end of the stream.
+        len: u64,
+    },
     /// The compressed data is not a valid deflate stream (or ends early).
     #[error("entry {index} ({name:?}) has corrupt compressed data")]
     CorruptData {

@@ -30,7 +30,7 @@
 //! - Workers (the owner and its helpers) read the shared [`Context`]: the plan's files,
 //!   the archive `File` (positional reads only), the staging path. They change only
 //!   the board (behind its mutex: the next file, the helpers at work), the
-//!   [`Outcome`], and the progress counters.
+//!   [`Failures`], and the progress counters.
 //! - A worker writes exactly one path per file it takes, its entry's, created with
 //!   `O_CREAT|O_EXCL` (`create_new`), so it never follows a link or touches another
 //!   entry's file.
@@ -42,68 +42,22 @@
 //!   taken every file, and every helper that took one has left the board.
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use flate2::{Decompress, FlushDecompress, Status};
 use parking_lot::{Condvar, Mutex};
 
+use super::decode::{self, Source, Stop};
 use super::error::UnzipError;
-use super::plan::{FileEntry, Method, Plan};
+use super::plan::{FileEntry, Plan};
 use super::platform;
 use super::progress::Tracker;
-use super::reader::EntryReader;
-
-/// Compressed bytes read per `pread`. 64 KiB inflates to about 128-512 KiB of typical
-/// code and text, which fills one output buffer, so a large entry alternates one read
-/// and one write of roughly equal cost; both buffers together (320 KiB per worker)
-/// stay inside a core's L2 cache, so the bytes inflated are still cached when CRC-32
-/// and `write` touch them.
-const IN_BUF: usize = 64 << 10;
-/// Uncompressed bytes per `write`. At 256 KiB the syscall (~1-2 us) is under 5% of the
-/// copy and inflate work for the buffer; larger buffers spill out of L2.
-const OUT_BUF: usize = 256 << 10;
-
-/// Per-thread buffers and inflater, reused across entries. Allocating them per entry
-/// would cost a 256 KiB `calloc` (an `mmap` plus page faults above glibc's threshold)
-/// and a 40 KiB inflate state for every file, which shows on archives of thousands of
-/// small files; keeping them per thread costs 360 KiB per thread that ever wrote a
-/// file (the pool's workers and the threads that called `unzip`), once.
-struct Scratch {
-    input: Vec<u8>,
-    output: Vec<u8>,
-    inflater: Decompress,
-    /// Created on the first zstd entry a thread meets.
-    #[cfg(feature = "zstd")]
-    zstd: Option<zstd::stream::raw::Decoder<'static>>,
-}
-
-thread_local! {
-    /// Borrowed only in [`write_entry`], which calls neither rayon nor user code
-    /// while it holds the borrow, so no job can re-enter it on the same thread.
-    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
-}
-
-/// Why a worker stopped before finishing its entry.
-enum Stop {
-    /// A lower-indexed entry failed: this entry's result cannot matter any more.
-    Cancelled,
-    Failed(UnzipError),
-}
-
-impl From<UnzipError> for Stop {
-    fn from(error: UnzipError) -> Self {
-        Stop::Failed(error)
-    }
-}
 
 /// The lowest failing index and its error, and the first panic, shared by the workers.
-struct Outcome {
+struct Failures {
     /// `usize::MAX` while nothing failed; 0 after a panic, which cancels everything.
     /// Workers read it between buffers; `Relaxed` is enough because it only decides
     /// whether to stop early, and the error itself is handed over through the mutex.
@@ -114,7 +68,7 @@ struct Outcome {
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-impl Outcome {
+impl Failures {
     fn should_stop(&self, index: usize) -> bool {
         self.lowest.load(Ordering::Relaxed) < index
     }
@@ -148,8 +102,9 @@ struct Context {
     root: PathBuf,
     needs_chmod: bool,
     durable: bool,
+    in_memory_limit: usize,
     tracker: Tracker,
-    outcome: Outcome,
+    failures: Failures,
     board: Mutex<Board>,
     /// Signalled when the last helper at work leaves the board.
     helpers_gone: Condvar,
@@ -164,6 +119,8 @@ pub(crate) struct FileJobs {
     pub(crate) needs_chmod: bool,
     /// Flush each file's data to the device before reporting it done.
     pub(crate) durable: bool,
+    /// Largest entry (compressed + uncompressed bytes) a worker decodes in memory.
+    pub(crate) in_memory_limit: usize,
     pub(crate) tracker: Tracker,
 }
 
@@ -177,12 +134,9 @@ pub(crate) struct FileJobs {
 pub(crate) fn create_dirs(plan: &Plan, root: &Path, needs_chmod: bool) -> Result<(), UnzipError> {
     for dir in &plan.dirs {
         let path = root.join(dir);
-        platform::create_dir(&path).map_err(|source| UnzipError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        platform::create_dir(&path).map_err(UnzipError::write(&path))?;
         if needs_chmod {
-            platform::set_dir_mode(&path).map_err(|source| UnzipError::Write { path, source })?;
+            platform::set_dir_mode(&path).map_err(UnzipError::write(&path))?;
         }
     }
     Ok(())
@@ -220,8 +174,9 @@ pub(crate) fn write_files(
         root: jobs.root,
         needs_chmod: jobs.needs_chmod,
         durable: jobs.durable,
+        in_memory_limit: jobs.in_memory_limit,
         tracker: jobs.tracker,
-        outcome: Outcome {
+        failures: Failures {
             lowest: AtomicUsize::new(usize::MAX),
             error: Mutex::new(None),
             panic: Mutex::new(None),
@@ -247,11 +202,11 @@ pub(crate) fn write_files(
         ctx.helpers_gone.wait(&mut board);
     }
     drop(board);
-    let panic = ctx.outcome.panic.lock().take();
+    let panic = ctx.failures.panic.lock().take();
     if let Some(payload) = panic {
         resume_unwind(payload);
     }
-    let error = ctx.outcome.error.lock().take();
+    let error = ctx.failures.error.lock().take();
     match error {
         Some((_, error)) => Err(error),
         None => Ok(()),
@@ -284,10 +239,10 @@ impl Context {
     }
 
     /// Writes files until the board is empty. Never unwinds: a panic is recorded in
-    /// the outcome (and cancels the rest), to be resumed by the owner.
+    /// the failures (and cancels the rest), to be resumed by the owner.
     fn take_files(&self) {
         while let Some(entry) = self.take() {
-            if self.outcome.should_stop(entry.index) {
+            if self.failures.should_stop(entry.index) {
                 continue;
             }
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -299,8 +254,8 @@ impl Context {
             }));
             match result {
                 Ok(Ok(()) | Err(Stop::Cancelled)) => {}
-                Ok(Err(Stop::Failed(error))) => self.outcome.fail(entry.index, error),
-                Err(payload) => self.outcome.panicked(payload),
+                Ok(Err(Stop::Failed(error))) => self.failures.fail(entry.index, error),
+                Err(payload) => self.failures.panicked(payload),
             }
         }
     }
@@ -310,271 +265,22 @@ impl Context {
 fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
     let path = ctx.root.join(&entry.path);
     let mode = platform::file_mode(entry.executable);
-    let write_err = |path: &PathBuf, source| {
-        Stop::Failed(UnzipError::Write {
-            path: path.clone(),
-            source,
-        })
-    };
+    let write_err = |path: &PathBuf, source| Stop::Failed(UnzipError::write(path)(source));
     let mut out = platform::create_file(&path, mode).map_err(|e| write_err(&path, e))?;
     if ctx.needs_chmod {
         platform::set_file_mode(&out, mode).map_err(|e| write_err(&path, e))?;
     }
-    SCRATCH.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let scratch = slot.get_or_insert_with(|| Scratch {
-            input: vec![0; IN_BUF],
-            output: vec![0; OUT_BUF],
-            inflater: Decompress::new(false),
-            #[cfg(feature = "zstd")]
-            zstd: None,
-        });
-        let mut reader =
-            EntryReader::new(&ctx.archive_file, entry.data_start, entry.compressed_size);
-        let mut sink = Sink {
-            file: &mut out,
-            path: &path,
-            crc: crc32fast::Hasher::new(),
-            written: 0,
-        };
-        match entry.method {
-            // Stored bytes go straight from read to write: use the big buffer.
-            Method::Stored => copy_stored(ctx, entry, &mut reader, &mut sink, &mut scratch.output),
-            Method::Deflated => inflate(ctx, entry, &mut reader, &mut sink, scratch),
-            #[cfg(feature = "zstd")]
-            Method::Zstd => unzstd(ctx, entry, &mut reader, &mut sink, scratch),
-        }?;
-        let actual = sink.crc.finalize();
-        if sink.written != entry.size {
-            return Err(Stop::Failed(UnzipError::SizeMismatch {
-                index: entry.index,
-                name: entry.name.clone(),
-                declared: entry.size,
-                actual: sink.written,
-            }));
-        }
-        if actual != entry.crc32 {
-            return Err(Stop::Failed(UnzipError::CrcMismatch {
-                index: entry.index,
-                name: entry.name.clone(),
-                expected: entry.crc32,
-                actual,
-            }));
-        }
-        Ok(())
-    })?;
+    let cancelled = || ctx.failures.should_stop(entry.index);
+    let source = Source {
+        file: &ctx.archive_file,
+        archive: &ctx.archive,
+        cancelled: &cancelled,
+    };
+    decode::write_content(entry, &source, &mut out, &path, ctx.in_memory_limit)?;
     if ctx.durable {
         // Durable mode: the data must be on the device before the directory that
         // holds it can be renamed into place. `fdatasync` also covers the file size.
         out.sync_data().map_err(|e| write_err(&path, e))?;
     }
     Ok(())
-}
-
-/// The output file, with the running CRC-32 and byte count of what went into it.
-struct Sink<'a> {
-    file: &'a mut File,
-    path: &'a Path,
-    crc: crc32fast::Hasher,
-    written: u64,
-}
-
-impl Sink<'_> {
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Stop> {
-        self.crc.update(bytes);
-        self.written += bytes.len() as u64;
-        self.file.write_all(bytes).map_err(|source| {
-            Stop::Failed(UnzipError::Write {
-                path: self.path.to_owned(),
-                source,
-            })
-        })
-    }
-}
-
-fn corrupt(entry: &FileEntry, message: String) -> Stop {
-    Stop::Failed(UnzipError::CorruptData {
-        index: entry.index,
-        name: entry.name.clone(),
-        source: io::Error::new(io::ErrorKind::InvalidData, message),
-    })
-}
-
-fn exceeds(entry: &FileEntry) -> Stop {
-    Stop::Failed(UnzipError::ExceedsDeclaredSize {
-        index: entry.index,
-        name: entry.name.clone(),
-        declared: entry.size,
-    })
-}
-
-fn read_err(ctx: &Context, source: io::Error) -> Stop {
-    Stop::Failed(UnzipError::ReadArchive {
-        archive: ctx.archive.to_owned(),
-        source,
-    })
-}
-
-/// Copies a stored entry (its sizes were checked equal in the plan).
-fn copy_stored(
-    ctx: &Context,
-    entry: &FileEntry,
-    reader: &mut EntryReader<'_>,
-    sink: &mut Sink<'_>,
-    buf: &mut [u8],
-) -> Result<(), Stop> {
-    while reader.remaining() > 0 {
-        if ctx.outcome.should_stop(entry.index) {
-            return Err(Stop::Cancelled);
-        }
-        let n = reader.read_chunk(buf).map_err(|e| read_err(ctx, e))?;
-        sink.put(&buf[..n])?;
-    }
-    Ok(())
-}
-
-/// How much output a decoder may produce next: what is left of the declared size plus
-/// one byte (that byte, if produced, proves the stream is longer than declared), and
-/// never more than the buffer. The one place that bounds every decoder's output.
-fn output_window(left: u64, buffer: usize) -> usize {
-    usize::try_from(left.saturating_add(1))
-        .unwrap_or(usize::MAX)
-        .min(buffer)
-}
-
-/// Inflates a deflated entry, never producing more than `entry.size + 1` bytes: the
-/// output window handed to the inflater is capped at what is left of the declared
-/// size plus one byte, and that one extra byte, if produced, proves the stream is
-/// longer than declared.
-fn inflate(
-    ctx: &Context,
-    entry: &FileEntry,
-    reader: &mut EntryReader<'_>,
-    sink: &mut Sink<'_>,
-    scratch: &mut Scratch,
-) -> Result<(), Stop> {
-    let Scratch {
-        input,
-        output,
-        inflater,
-        ..
-    } = scratch;
-    inflater.reset(false);
-    let corrupt = |message: String| corrupt(entry, message);
-    let (mut start, mut end) = (0, 0);
-    loop {
-        if ctx.outcome.should_stop(entry.index) {
-            return Err(Stop::Cancelled);
-        }
-        if start == end && reader.remaining() > 0 {
-            end = reader.read_chunk(input).map_err(|e| read_err(ctx, e))?;
-            start = 0;
-        }
-        let left = entry.size - sink.written;
-        let window = output_window(left, output.len());
-        let (in_before, out_before) = (inflater.total_in(), inflater.total_out());
-        let status = inflater
-            .decompress(
-                &input[start..end],
-                &mut output[..window],
-                FlushDecompress::None,
-            )
-            .map_err(|e| corrupt(e.to_string()))?;
-        let consumed = (inflater.total_in() - in_before) as usize;
-        let produced = (inflater.total_out() - out_before) as usize;
-        start += consumed;
-        if produced as u64 > left {
-            return Err(exceeds(entry));
-        }
-        sink.put(&output[..produced])?;
-        match status {
-            Status::StreamEnd => return Ok(()),
-            _ if consumed == 0 && produced == 0 && start == end && reader.remaining() == 0 => {
-                return Err(corrupt(
-                    "the deflate stream ends before its final block".into(),
-                ));
-            }
-            _ if consumed == 0 && produced == 0 => {
-                // Input is available and output has room, yet nothing moved: only a
-                // broken stream does that. Bail out rather than spin.
-                return Err(corrupt("the deflate stream makes no progress".into()));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Largest Zstandard window accepted, as a power of two: 32 MiB. A frame header
-/// chooses the window the decoder allocates, so it is a size the archive declares;
-/// the library's default cap (128 MiB) per worker is more than a package archive
-/// needs. Frames that want more are reported as corrupt.
-#[cfg(feature = "zstd")]
-const ZSTD_WINDOW_LOG_MAX: u32 = 25;
-
-/// Decompresses a Zstandard entry under the same cap as [`inflate`]: never more than
-/// `entry.size + 1` bytes of output.
-#[cfg(feature = "zstd")]
-fn unzstd(
-    ctx: &Context,
-    entry: &FileEntry,
-    reader: &mut EntryReader<'_>,
-    sink: &mut Sink<'_>,
-    scratch: &mut Scratch,
-) -> Result<(), Stop> {
-    use zstd::stream::raw::{DParameter, Decoder, Operation};
-
-    let Scratch {
-        input,
-        output,
-        zstd,
-        ..
-    } = scratch;
-    let broken = |e: io::Error| corrupt(entry, e.to_string());
-    let decoder = match zstd {
-        Some(decoder) => {
-            decoder.reinit().map_err(broken)?;
-            decoder
-        }
-        None => {
-            let mut decoder = Decoder::new().map_err(broken)?;
-            decoder
-                .set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
-                .map_err(broken)?;
-            zstd.insert(decoder)
-        }
-    };
-    let (mut start, mut end) = (0, 0);
-    loop {
-        if ctx.outcome.should_stop(entry.index) {
-            return Err(Stop::Cancelled);
-        }
-        if start == end && reader.remaining() > 0 {
-            end = reader.read_chunk(input).map_err(|e| read_err(ctx, e))?;
-            start = 0;
-        }
-        let left = entry.size - sink.written;
-        let window = output_window(left, output.len());
-        let status = decoder
-            .run_on_buffers(&input[start..end], &mut output[..window])
-            .map_err(broken)?;
-        start += status.bytes_read;
-        if status.bytes_written as u64 > left {
-            return Err(exceeds(entry));
-        }
-        sink.put(&output[..status.bytes_written])?;
-        // A hint of 0 means a frame just ended and its output is fully flushed.
-        let frame_done = status.remaining == 0;
-        let input_done = start == end && reader.remaining() == 0;
-        if input_done && frame_done {
-            return Ok(());
-        }
-        if status.bytes_read == 0 && status.bytes_written == 0 {
-            let why = if input_done {
-                "the zstd stream ends inside a frame"
-            } else {
-                "the zstd stream makes no progress"
-            };
-            return Err(corrupt(entry, why.into()));
-        }
-    }
 }

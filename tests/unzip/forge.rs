@@ -351,3 +351,57 @@ pub(crate) fn finish(mut body: Vec<u8>, central: &[(Raw, u32)]) -> Vec<u8> {
     body.extend_from_slice(&0u16.to_le_bytes());
     body
 }
+
+/// A raw deflate stream of one final fixed-Huffman block: `literals`, then one match
+/// of literal/length symbol `length_symbol` at distance 1, then end-of-block.
+///
+/// Symbol 285 is a valid match of 258 bytes. 286 and 287 have codes in the fixed
+/// code but no meaning (RFC 1951 3.2.6): zlib refuses them, libdeflate decodes them
+/// as 258 like 285. `literals` must not be empty (distance 1 needs a byte before).
+pub(crate) fn fixed_block(literals: &[u8], length_symbol: u16) -> Vec<u8> {
+    let mut bits = Bits::default();
+    bits.put(1, 1); // BFINAL
+    bits.put(1, 2); // BTYPE 01: fixed Huffman codes
+    for &byte in literals {
+        match byte {
+            0..=143 => bits.code(0x30 + u32::from(byte), 8),
+            _ => bits.code(0x190 + u32::from(byte) - 144, 9),
+        }
+    }
+    let symbol = u32::from(length_symbol);
+    bits.code(0xC0 + symbol - 280, 8); // 280..=287 have 8-bit codes
+    bits.code(0, 5); // distance code 0: distance 1, no extra bits
+    bits.code(0, 7); // end of block (256)
+    bits.bytes
+}
+
+/// Bits packed into bytes the deflate way: fields from the low bit up, Huffman codes
+/// most significant bit first.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    used: u32,
+}
+
+impl Bits {
+    fn push(&mut self, bit: u32) {
+        if self.used.is_multiple_of(8) {
+            self.bytes.push(0);
+        }
+        let last = self.bytes.len() - 1;
+        self.bytes[last] |= (bit as u8) << (self.used % 8);
+        self.used += 1;
+    }
+
+    fn put(&mut self, value: u32, count: u32) {
+        for i in 0..count {
+            self.push((value >> i) & 1);
+        }
+    }
+
+    fn code(&mut self, code: u32, len: u32) {
+        for i in (0..len).rev() {
+            self.push((code >> i) & 1);
+        }
+    }
+}

@@ -153,3 +153,89 @@ fn entries_laid_out_in_another_order_than_the_directory_are_accepted() {
     assert_eq!(done.files, 3);
     assert_eq!(tree["a.txt"].as_deref(), Some(&b"first"[..]));
 }
+
+/// A deflated entry whose compressed size also covers `junk` after its stream.
+fn with_junk_after_stream(entry: Raw, junk: &[u8]) -> Raw {
+    let mut data = entry.data.clone();
+    data.extend_from_slice(junk);
+    let csize = data.len() as u32;
+    let descriptor = entry.descriptor.map(|d| crate::forge::Descriptor {
+        csize: u64::from(csize),
+        ..d
+    });
+    Raw {
+        data,
+        csize,
+        descriptor,
+        ..entry
+    }
+}
+
+#[test]
+fn bytes_after_the_end_of_an_entrys_stream_are_refused() {
+    let content = b"print('the real content')\n".repeat(40);
+    for junk in [&b"\0"[..], b"junk after the stream", &[0u8; 70_000]] {
+        let entry = with_junk_after_stream(Raw::deflated("a.py", &content), junk);
+        let bytes = crate::support::build(&[Raw::stored("first", b"1"), entry]);
+        assert_matches!(reject(&bytes), E::TrailingData { index: 1, len, .. } if len == junk.len() as u64);
+    }
+}
+
+/// Names a streaming reader that supports data descriptors finds: it walks local
+/// headers from offset 0 and, for an entry with flag bit 3, inflates to the end of
+/// the stream and reads the descriptor right after it, as Java's `ZipInputStream`
+/// and libarchive reading from a pipe do. (The zip crate's streaming reader refuses
+/// such entries outright.)
+fn inflating_streamer_names(bytes: &[u8]) -> Vec<String> {
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut names = Vec::new();
+    let mut at = 0;
+    while bytes.len() >= at + 30 && bytes[at..at + 4] == *b"PK\x03\x04" {
+        let (flags, csize) = (u16_at(at + 6), u32_at(at + 18));
+        let (name_len, extra_len) = (u16_at(at + 26), u16_at(at + 28));
+        names.push(String::from_utf8_lossy(&bytes[at + 30..at + 30 + name_len]).into_owned());
+        let data = at + 30 + name_len + extra_len;
+        at = if flags & usize::from(crate::forge::FLAG_DESCRIPTOR) != 0 {
+            let mut inflater = flate2::Decompress::new(false);
+            let mut sink = vec![0; 1 << 20];
+            inflater
+                .decompress(&bytes[data..], &mut sink, flate2::FlushDecompress::Finish)
+                .unwrap();
+            let end = data + inflater.total_in() as usize;
+            end + if bytes[end..end + 4] == *b"PK\x07\x08" {
+                16
+            } else {
+                12
+            }
+        } else {
+            data + csize
+        };
+    }
+    names
+}
+
+#[test]
+fn a_streaming_reader_takes_bytes_after_a_stream_for_the_next_records() {
+    // Whatever follows the stream is, to an inflating streaming reader, the
+    // descriptor and the next local entry: here one the central directory does not
+    // list, inside the listed entry's compressed size. (Checked by hand with Java 17:
+    // `ZipInputStream` extracts `pkg/evil.py`, `ZipFile` lists only `pkg/main.py`.)
+    let content = b"def main(): pass\n".repeat(10);
+    let honest = Raw::deflated("pkg/main.py", &content).streamed();
+    let hidden = Raw::stored("pkg/evil.py", b"import os").local_record();
+    let decoy = honest.descriptor.expect("streamed").bytes();
+    let junk = [decoy, hidden].concat();
+    let entry = with_junk_after_stream(honest, &junk);
+    let bytes = crate::support::build(&[entry]);
+    assert_eq!(
+        inflating_streamer_names(&bytes),
+        ["pkg/main.py", "pkg/evil.py"],
+        "the streaming reader extracts the hidden entry"
+    );
+    let scene = Scene::new(&bytes);
+    if let Some(names) = python::names(&scene.archive) {
+        assert_eq!(names, ["pkg/main.py"], "CPython sees one entry");
+    }
+    assert_matches!(reject(&bytes), E::TrailingData { index: 0, .. });
+}

@@ -7,6 +7,7 @@ mod python;
 mod support;
 
 mod atomicity;
+mod decoding;
 mod descriptors;
 mod directories;
 mod end_record;

@@ -73,12 +73,33 @@ pub(crate) use crate::common::listing;
 
 /// Extracts `bytes` with `limits`, asserts it failed without leaving anything behind,
 /// and returns the error.
+///
+/// Every rejection is checked on both decoding paths: the archive is extracted once
+/// with the default in-memory limit (with the `libdeflate` feature, entries as small
+/// as these tests' are inflated in memory in one call) and once with none (every
+/// entry streams), and both must fail with the same error.
 pub(crate) fn reject_with(bytes: &[u8], limits: Limits) -> UnzipError {
+    let (error, in_memory) = reject_by(bytes, &Unzipper::new().limits(limits));
+    let (_, streaming) = reject_by(bytes, &Unzipper::new().limits(limits).in_memory_limit(0));
+    assert_eq!(
+        in_memory, streaming,
+        "the in-memory and the streaming path disagree"
+    );
+    error
+}
+
+/// The error of `unzipper` on `bytes`, and its `Debug` text with the scene's
+/// temporary root replaced, to compare errors across scenes.
+fn reject_by(bytes: &[u8], unzipper: &Unzipper) -> (UnzipError, String) {
     let scene = Scene::new(bytes);
-    let result = scene.unzip(&Unzipper::new().limits(limits));
+    let result = scene.unzip(unzipper);
     scene.assert_untouched();
     match result {
-        Err(error) => error,
+        Err(error) => {
+            let root = scene.root.path().to_string_lossy().into_owned();
+            let text = format!("{error:?}").replace(&root, "<root>");
+            (error, text)
+        }
         Ok(done) => panic!("extracted {done:?} instead of failing"),
     }
 }

@@ -1,0 +1,167 @@
+//! The driver loop every streaming decoder runs under, and the per-thread buffers it
+//! uses.
+//!
+//! The loop reads an entry's compressed bytes in chunks of [`IN_BUF`], lets the
+//! decoder turn them into at most [`OUT_BUF`] bytes at a time, and writes those.
+//! Everything that keeps output safe happens here and nowhere else: the room a
+//! decoder gets ([`output_window`]), the check that it did not use the one extra byte
+//! of that room, the end of the stream against the end of the input, and the test
+//! for a decoder that stops moving.
+
+use std::cell::RefCell;
+
+use flate2::Decompress;
+
+use super::{Sink, Source, Stop, corrupt, exceeds, read_err, trailing};
+use crate::unzip::plan::FileEntry;
+use crate::unzip::reader::EntryReader;
+
+/// Compressed bytes read per `pread`. 64 KiB inflates to about 128-512 KiB of typical
+/// code and text, which fills one output buffer, so a large entry alternates one read
+/// and one write of roughly equal cost; both buffers together (320 KiB per worker)
+/// stay inside a core's L2 cache, so the bytes inflated are still cached when CRC-32
+/// and `write` touch them.
+const IN_BUF: usize = 64 << 10;
+/// Uncompressed bytes per `write`. At 256 KiB the syscall (~1-2 us) is under 5% of the
+/// copy and inflate work for the buffer; larger buffers spill out of L2.
+const OUT_BUF: usize = 256 << 10;
+
+/// What one call of a decoder did.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Step {
+    /// Input bytes used (a prefix of the slice it was given).
+    pub(super) consumed: usize,
+    /// Output bytes written (a prefix of the slice it was given).
+    pub(super) produced: usize,
+    /// The stream is complete and its output fully flushed.
+    pub(super) ended: bool,
+}
+
+/// One method's decoder, driven by [`drive`].
+pub(super) trait Decode {
+    /// What [`drive`] reports when the input runs out before the stream ends.
+    const TRUNCATED: &'static str;
+
+    /// Decodes from `input` into `output`, writing at most `output.len()` bytes;
+    /// `last` says no input follows `input`. An error is a message about the data.
+    fn step(&mut self, input: &[u8], output: &mut [u8], last: bool) -> Result<Step, String>;
+}
+
+/// Per-thread buffers and decoder states, reused across entries. Allocating them per
+/// entry would cost a 256 KiB `calloc` (an `mmap` plus page faults above glibc's
+/// threshold) and a 40 KiB inflate state for every file, which shows on archives of
+/// thousands of small files; keeping them per thread costs 360 KiB per thread that
+/// ever wrote a file (the pool's workers and the threads that called `unzip`), once.
+pub(super) struct Scratch {
+    pub(super) input: Vec<u8>,
+    pub(super) output: Vec<u8>,
+    pub(super) inflater: Decompress,
+    /// Created on the first zstd entry a thread meets.
+    #[cfg(feature = "zstd")]
+    pub(super) zstd: Option<zstd::stream::raw::Decoder<'static>>,
+    /// The buffers of in-memory decoding, grown to the largest entry decoded in
+    /// memory on this thread (see [`super::whole`]).
+    #[cfg(feature = "libdeflate")]
+    pub(super) whole: super::whole::Whole,
+}
+
+thread_local! {
+    /// Borrowed only in [`with_scratch`], whose callers call neither rayon nor user
+    /// code while they hold the borrow, so no job can re-enter it on the same thread.
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's [`Scratch`], creating it on first use.
+pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let scratch = slot.get_or_insert_with(|| Scratch {
+            input: vec![0; IN_BUF],
+            output: vec![0; OUT_BUF],
+            inflater: Decompress::new(false),
+            #[cfg(feature = "zstd")]
+            zstd: None,
+            #[cfg(feature = "libdeflate")]
+            whole: super::whole::Whole::default(),
+        });
+        f(scratch)
+    })
+}
+
+/// How much output a decoder may produce next: what is left of the declared size plus
+/// one byte (that byte, if produced, proves the stream is longer than declared), and
+/// never more than the room left in the buffer. The one place that bounds every
+/// decoder's output.
+pub(super) fn output_window(left: u64, room: usize) -> usize {
+    usize::try_from(left.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(room)
+}
+
+/// Decodes `entry` with `decoder` into `sink`, through `input` and `output`: never
+/// more than `entry.size + 1` bytes are produced, and none past `entry.size` is
+/// written.
+///
+/// Decoded bytes are written when `output` is full or the stream ends, so every
+/// `write` but an entry's last is a whole buffer, however the input was chunked.
+pub(super) fn drive<D: Decode>(
+    entry: &FileEntry,
+    source: &Source<'_>,
+    sink: &mut Sink<'_>,
+    decoder: &mut D,
+    input: &mut [u8],
+    output: &mut [u8],
+) -> Result<(), Stop> {
+    let mut reader = EntryReader::new(source.file, entry.data_start, entry.compressed_size);
+    let (mut start, mut end) = (0, 0);
+    // Decoded bytes waiting in `output[..held]`, and all bytes decoded so far.
+    let mut held = 0;
+    let mut produced: u64 = 0;
+    loop {
+        if (source.cancelled)() {
+            return Err(Stop::Cancelled);
+        }
+        if start == end && reader.remaining() > 0 {
+            end = reader.read_chunk(input).map_err(|e| read_err(source, e))?;
+            start = 0;
+        }
+        if held == output.len() {
+            sink.put(output)?;
+            held = 0;
+        }
+        let left = entry.size - produced;
+        let room = output_window(left, output.len() - held);
+        let last = reader.remaining() == 0;
+        let step = decoder
+            .step(&input[start..end], &mut output[held..held + room], last)
+            .map_err(|message| corrupt(entry, message))?;
+        start += step.consumed;
+        if step.produced as u64 > left {
+            return Err(exceeds(entry));
+        }
+        held += step.produced;
+        produced += step.produced as u64;
+        if step.ended {
+            // Bytes the stream does not use, inside the entry's compressed size. No
+            // honest writer leaves any, and readers disagree about them: CPython and
+            // the zip crate skip them, but a streaming reader of an entry with a data
+            // descriptor (flag bit 3) looks for the descriptor right after the
+            // stream, so it would read them as the next records (a hidden entry, say).
+            let left_over = (end - start) as u64 + reader.remaining();
+            if left_over > 0 {
+                return Err(trailing(entry, left_over));
+            }
+            return sink.put(&output[..held]);
+        }
+        if step.consumed == 0 && step.produced == 0 {
+            // Room was given (`room` >= 1), yet nothing moved: the input is used up
+            // before the stream's end, or the stream is broken. Bail out, not spin.
+            let why = if start == end && last {
+                D::TRUNCATED
+            } else {
+                "the compressed stream makes no progress"
+            };
+            return Err(corrupt(entry, why));
+        }
+    }
+}
