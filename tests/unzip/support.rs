@@ -96,8 +96,11 @@ fn reject_by(bytes: &[u8], unzipper: &Unzipper) -> (UnzipError, String) {
     scene.assert_untouched();
     match result {
         Err(error) => {
-            let root = scene.root.path().to_string_lossy().into_owned();
-            let text = format!("{error:?}").replace(&root, "<root>");
+            // `Debug` escapes the path's characters (Windows' backslashes are
+            // doubled), so replace the root as `Debug` writes it.
+            let root = format!("{:?}", scene.root.path().to_string_lossy());
+            let root = &root[1..root.len() - 1];
+            let text = format!("{error:?}").replace(root, "<root>");
             (error, text)
         }
         Ok(done) => panic!("extracted {done:?} instead of failing"),
