@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use inflight::{Guard, OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, expected_panic, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, expected_panic, vacant, waiters_of};
 
 thread_local! {
     /// How many more `Hash` calls of a [`Touchy`] key on this thread succeed before one
