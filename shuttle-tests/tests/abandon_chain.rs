@@ -16,7 +16,7 @@ const GIVE_UPS: usize = 3;
 #[test]
 fn three_panicking_owners_in_a_row_hand_the_job_on_until_one_of_eight_callers_completes_it() {
     common::quiet_intended_panics();
-    common::check("abandon chain: 8 callers, 3 panics", 300, || {
+    common::check("abandon chain: 8 callers, 3 panics", || {
         let map = Arc::new(OnceMap::<u32, usize>::new());
         let runs = Arc::new(AtomicUsize::new(0));
         let callers: Vec<_> = (0..8)
@@ -51,66 +51,62 @@ fn three_panicking_owners_in_a_row_hand_the_job_on_until_one_of_eight_callers_co
 
 #[test]
 fn guards_dropped_in_a_row_wake_their_waiters_and_leave_the_key_to_the_next_owner() {
-    common::check(
-        "abandon chain: 3 droppers, 4 waiters, 1 completer",
-        300,
-        || {
-            let map = Arc::new(OnceMap::<u32, u32>::new());
-            let dropped = Arc::new(AtomicUsize::new(0));
-            // Three threads take the key and drop the guard; the fourth completes it once
-            // all three have given up. Those that find the key taken wait for it instead.
-            let owners: Vec<_> = (0..4)
-                .map(|i| {
-                    let dropped = Arc::clone(&dropped);
-                    common::spawn_on(&map, move |map| {
-                        loop {
-                            match map.entry(&1) {
-                                Entry::Vacant(guard) if i < 3 => {
-                                    drop(guard);
-                                    dropped.fetch_add(1, Ordering::SeqCst);
-                                    return None;
-                                }
-                                Entry::Vacant(guard) if dropped.load(Ordering::SeqCst) == 3 => {
-                                    guard.complete(9);
-                                    return Some(Ok(9));
-                                }
-                                // Too early: give it back and try again.
-                                Entry::Vacant(guard) => drop(guard),
-                                Entry::Ready(value) => return Some(Ok(value)),
-                                Entry::Pending(waiter) => match waiter.wait() {
-                                    Err(WaitError::Abandoned) => {}
-                                    other => return Some(other),
-                                },
-                                Entry::Closed => unreachable!("nobody closes the map"),
+    common::check("abandon chain: 3 droppers, 4 waiters, 1 completer", || {
+        let map = Arc::new(OnceMap::<u32, u32>::new());
+        let dropped = Arc::new(AtomicUsize::new(0));
+        // Three threads take the key and drop the guard; the fourth completes it once
+        // all three have given up. Those that find the key taken wait for it instead.
+        let owners: Vec<_> = (0..4)
+            .map(|i| {
+                let dropped = Arc::clone(&dropped);
+                common::spawn_on(&map, move |map| {
+                    loop {
+                        match map.entry(&1) {
+                            Entry::Vacant(guard) if i < 3 => {
+                                drop(guard);
+                                dropped.fetch_add(1, Ordering::SeqCst);
+                                return None;
                             }
-                            shuttle::thread::yield_now();
-                        }
-                    })
-                })
-                .collect();
-            // Plain waiters: `Abandoned` or `Unregistered` when they hit a gap; then retry.
-            let waiters: Vec<_> = (0..4)
-                .map(|_| {
-                    common::spawn_on(&map, |map| {
-                        loop {
-                            match map.wait(&1) {
-                                Err(WaitError::Abandoned | WaitError::Unregistered) => {
-                                    shuttle::thread::yield_now()
-                                }
-                                other => return other,
+                            Entry::Vacant(guard) if dropped.load(Ordering::SeqCst) == 3 => {
+                                guard.complete(9);
+                                return Some(Ok(9));
                             }
+                            // Too early: give it back and try again.
+                            Entry::Vacant(guard) => drop(guard),
+                            Entry::Ready(value) => return Some(Ok(value)),
+                            Entry::Pending(waiter) => match waiter.wait() {
+                                Err(WaitError::Abandoned) => {}
+                                other => return Some(other),
+                            },
+                            Entry::Closed => unreachable!("nobody closes the map"),
                         }
-                    })
+                        shuttle::thread::yield_now();
+                    }
                 })
-                .collect();
-            for owner in owners {
-                assert!(matches!(owner.join().unwrap(), None | Some(Ok(9))));
-            }
-            for waiter in waiters {
-                assert_eq!(waiter.join().unwrap(), Ok(9));
-            }
-            assert_eq!(dropped.load(Ordering::SeqCst), 3);
-            assert!(map.in_flight().is_empty());
-        },
-    );
+            })
+            .collect();
+        // Plain waiters: `Abandoned` or `Unregistered` when they hit a gap; then retry.
+        let waiters: Vec<_> = (0..4)
+            .map(|_| {
+                common::spawn_on(&map, |map| {
+                    loop {
+                        match map.wait(&1) {
+                            Err(WaitError::Abandoned | WaitError::Unregistered) => {
+                                shuttle::thread::yield_now()
+                            }
+                            other => return other,
+                        }
+                    }
+                })
+            })
+            .collect();
+        for owner in owners {
+            assert!(matches!(owner.join().unwrap(), None | Some(Ok(9))));
+        }
+        for waiter in waiters {
+            assert_eq!(waiter.join().unwrap(), Ok(9));
+        }
+        assert_eq!(dropped.load(Ordering::SeqCst), 3);
+        assert!(map.in_flight().is_empty());
+    });
 }

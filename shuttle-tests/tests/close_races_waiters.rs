@@ -12,7 +12,7 @@ use inflight::{Entry, OnceMap, TryInitError, WaitError};
 
 #[test]
 fn close_racing_ten_waiters_and_a_completion_leaves_no_one_waiting() {
-    common::check("close: 10 waiters, closer, owner", 300, || {
+    common::check("close: 10 waiters, closer, owner", || {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
@@ -63,7 +63,7 @@ fn close_racing_ten_waiters_and_a_completion_leaves_no_one_waiting() {
 
 #[test]
 fn close_wakes_eight_blocked_waiters_of_two_jobs_that_never_settle_on_their_own() {
-    common::check("close: 8 waiters of 2 stuck jobs", 300, || {
+    common::check("close: 8 waiters of 2 stuck jobs", || {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let guards = [1, 2].map(|key| match map.entry(&key) {
             Entry::Vacant(guard) => guard,

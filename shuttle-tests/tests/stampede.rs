@@ -11,7 +11,7 @@ use shuttle::sync::atomic::{AtomicUsize, Ordering};
 
 #[test]
 fn sixteen_callers_of_one_key_run_its_job_once_and_all_get_the_value() {
-    common::check("stampede: 16 callers, one key", 300, || {
+    common::check("stampede: 16 callers, one key", || {
         let map = Arc::new(OnceMap::<u32, usize>::new());
         let runs = Arc::new(AtomicUsize::new(0));
         let callers: Vec<_> = (0..16)
@@ -68,7 +68,7 @@ fn ask(
 
 #[test]
 fn twelve_callers_of_two_keys_asking_four_ways_each_get_their_keys_value() {
-    common::check("stampede: 12 callers, two keys, four ways", 300, || {
+    common::check("stampede: 12 callers, two keys, four ways", || {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let runs = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
         let callers: Vec<_> = (0..12)

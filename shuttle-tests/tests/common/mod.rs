@@ -8,6 +8,7 @@ compile_error!(
     "the shuttle models need `--cfg shuttle`: run `cargo test --release` from inside shuttle-tests/"
 );
 
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
@@ -16,12 +17,17 @@ use std::time::{Duration, Instant};
 use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::{Config, Runner};
 
-/// Executions per scheduler and model: `SHUTTLE_ITERATIONS` when set, else `default`.
-fn iterations(default: usize) -> usize {
+/// Executions per scheduler and model, unless `SHUTTLE_ITERATIONS` says otherwise: the
+/// eight models then run in about 30 s on two cores (release), which keeps the whole
+/// shuttle step of CI, build included, within three minutes. Every planted bug of
+/// `scripts/planted/` that a model here catches is caught well within it (README.md).
+pub const ITERATIONS: usize = 10_000;
+
+fn iterations() -> usize {
     std::env::var("SHUTTLE_ITERATIONS")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
+        .unwrap_or(ITERATIONS)
 }
 
 /// The first seed: `SHUTTLE_SEED` when set, else a fixed one, so a CI failure replays
@@ -39,15 +45,16 @@ fn seed() -> u64 {
 /// then notify; check, then block).
 pub const PCT_DEPTH: usize = 3;
 
-/// Runs `model` under the random scheduler and then under PCT, `runs` executions each
-/// (see [`iterations`]), with fixed seeds, and prints how long each took. When an
-/// execution fails, says which scheduler and which execution before shuttle's own
-/// report (the failing schedule, to replay).
-pub fn check<F>(name: &str, runs: usize, model: F)
+/// Runs `model` under the random scheduler and then under PCT, [`ITERATIONS`]
+/// executions each, with fixed seeds, and prints how long each took. When an
+/// execution fails, says which scheduler and which execution (after shuttle's own
+/// report of the failing schedule, to replay), runs the other scheduler too, so a
+/// planted bug shows what each scheduler finds, and then fails.
+pub fn check<F>(name: &str, model: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let runs = iterations(runs);
+    let runs = iterations();
     let model = Arc::new(model);
     let random = run(
         name,
@@ -61,13 +68,22 @@ where
         PctScheduler::new_from_seed(seed(), PCT_DEPTH, runs),
         &model,
     );
-    eprintln!(
-        "{name}: {runs} random executions in {random:.2?}, {runs} PCT (depth {PCT_DEPTH}) in {pct:.2?}"
-    );
+    match (random, pct) {
+        (Ok(random), Ok(pct)) => eprintln!(
+            "{name}: {runs} random executions in {random:.2?}, {runs} PCT (depth {PCT_DEPTH}) in {pct:.2?}"
+        ),
+        (Err(payload), _) | (_, Err(payload)) => resume_unwind(payload),
+    }
 }
 
-/// One scheduler's run of `model`; how long it took.
-fn run<S, F>(name: &str, scheduler_name: &str, scheduler: S, model: &Arc<F>) -> Duration
+/// One scheduler's run of `model`: how long it took, or the panic of the execution
+/// that failed.
+fn run<S, F>(
+    name: &str,
+    scheduler_name: &str,
+    scheduler: S,
+    model: &Arc<F>,
+) -> Result<Duration, Box<dyn Any + Send>>
 where
     S: shuttle::scheduler::Scheduler + 'static,
     F: Fn() + Send + Sync + 'static,
@@ -75,22 +91,21 @@ where
     // A std atomic, outside the model: counts executions, not a modelled operation.
     let executions = Arc::new(StdAtomicUsize::new(0));
     let started = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    catch_unwind(AssertUnwindSafe(|| {
         let (model, executions) = (Arc::clone(model), Arc::clone(&executions));
         Runner::new(scheduler, config()).run(move || {
             executions.fetch_add(1, StdOrdering::Relaxed);
             model()
         })
-    }));
-    if let Err(payload) = outcome {
+    }))
+    .map(|_executions| started.elapsed())
+    .inspect_err(|_| {
         eprintln!(
             "{name}: the {scheduler_name} scheduler failed at execution {} after {:.2?}",
             executions.load(StdOrdering::Relaxed),
             started.elapsed()
         );
-        resume_unwind(payload);
-    }
-    started.elapsed()
+    })
 }
 
 fn config() -> Config {
