@@ -10,7 +10,7 @@ use std::time::Duration;
 use inflight::{Entry, OnceMap, WaitError};
 
 use crate::common::within;
-use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of};
+use crate::support::{DEADLINE, OneBucket, await_waiters, pending, vacant, waiters_of};
 
 #[test]
 fn completing_a_job_wakes_its_one_waiter_with_the_value() {
@@ -122,27 +122,6 @@ fn remove_returns_a_published_value_and_the_key_becomes_vacant() {
     assert_eq!(map.remove(&1), None);
     // Vacant again: the next call runs its job.
     assert_eq!(map.get_or_init(&1, || 11), Ok(11));
-}
-
-/// Hashes every key to the same value: every lookup compares keys.
-#[derive(Debug, Clone, Copy, Default)]
-struct OneBucket;
-
-impl std::hash::BuildHasher for OneBucket {
-    type Hasher = OneBucketHasher;
-    fn build_hasher(&self) -> OneBucketHasher {
-        OneBucketHasher
-    }
-}
-
-#[derive(Debug)]
-struct OneBucketHasher;
-
-impl std::hash::Hasher for OneBucketHasher {
-    fn finish(&self) -> u64 {
-        0
-    }
-    fn write(&mut self, _bytes: &[u8]) {}
 }
 
 #[test]

@@ -50,6 +50,27 @@ where
         .map(|job| job.waiters)
 }
 
+/// Hashes every key to the same value: every lookup compares keys.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OneBucket;
+
+impl std::hash::BuildHasher for OneBucket {
+    type Hasher = OneBucketHasher;
+    fn build_hasher(&self) -> OneBucketHasher {
+        OneBucketHasher
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct OneBucketHasher;
+
+impl std::hash::Hasher for OneBucketHasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, _bytes: &[u8]) {}
+}
+
 /// The payload of the panics tests raise on purpose (with `std::panic::panic_any`).
 #[derive(Debug)]
 pub(crate) struct ExpectedPanic;
