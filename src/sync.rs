@@ -1,9 +1,20 @@
-//! The only module that knows about loom.
+//! The only module that knows about loom and shuttle.
 //!
-//! Production code imports its synchronisation primitives from here and reads as plain
-//! `parking_lot` and `std`. Under `--cfg loom` the same names are thin wrappers over
-//! loom's primitives, so the model tests in `loom-tests/` explore every interleaving of
-//! the exact code that ships.
+//! The OnceMap takes its locks, condvars, thread identity and thread-locals from here,
+//! and reads as plain `parking_lot` and `std`. Under `--cfg loom` the same names are
+//! thin wrappers over loom's primitives, so the model tests in `loom-tests/` explore
+//! every interleaving of the exact code that ships, for up to five threads. Under
+//! `--cfg shuttle` they wrap shuttle's, whose random and PCT schedulers sample the
+//! schedules of models with more threads than loom can finish (`shuttle-tests/`).
+//!
+//! Not from here, on purpose:
+//! - `Arc`: std's everywhere. The map's reference counts carry no synchronisation the
+//!   models need to explore (every hand-off goes through a lock below).
+//! - The owner token's `exited` flag (`once_map/owner.rs`): a std atomic, because
+//!   loom and shuttle destroy thread-locals outside their executions; it is a
+//!   diagnostic no decision depends on.
+//! - The unzipper's own lock and condvar (`unzip/execute.rs`, parking_lot's): no model
+//!   covers the unzipper; real-thread tests do.
 //!
 //! Two kinds of lock, for two jobs:
 //! - [`Mutex`]: parking_lot's, for the map's state. Short critical sections, taken on
@@ -13,17 +24,22 @@
 //!   parking_lot's requeues them onto the mutex, so they would wake one after another,
 //!   each woken by the unlock of the one before (`benches/README.md` measures both).
 //!
-//! Two loom gaps are bridged here, and only here:
-//! - loom's `Condvar::wait_timeout` never times out. Our `wait_until` checks the
-//!   deadline before it blocks: a deadline that has already passed returns
-//!   "timed out" without waiting, a later one waits without a timeout. Models reach the
-//!   timeout branch with a zero timeout; real-thread tests cover real timeouts.
-//! - loom runs every model thread on one OS thread, so `std::thread::current()` and
-//!   `std::thread_local!` cannot tell them apart. Thread identity (used for re-entrancy
-//!   and wait-cycle detection) and the thread-local owner token come from this
-//!   module's `thread` and `thread_local`, which are loom's under loom.
+//! Two gaps of the model checkers are bridged here, and only here:
+//! - Neither loom's nor shuttle's `Condvar::wait_timeout` ever times out. Our
+//!   `wait_until` checks the deadline before it blocks: a deadline that has already
+//!   passed returns "timed out" without waiting, a later one waits without a timeout.
+//!   Models reach the timeout branch with a zero timeout; real-thread tests cover real
+//!   timeouts.
+//! - Both run every model thread as a coroutine on one OS thread, so
+//!   `std::thread::current()` and `std::thread_local!` cannot tell them apart. Thread
+//!   identity (used for re-entrancy and wait-cycle detection) and the thread-local owner
+//!   token come from this module's `thread` and `thread_local`, which are the model
+//!   checker's under its cfg.
 
-#[cfg(not(loom))]
+#[cfg(all(loom, shuttle))]
+compile_error!("`--cfg loom` and `--cfg shuttle` exclude each other: build with one of them");
+
+#[cfg(not(any(loom, shuttle)))]
 mod imp {
     use std::sync::PoisonError;
     use std::time::Instant;
@@ -168,6 +184,109 @@ mod imp {
         /// Returns "timed out" at once when `deadline` has passed, else waits for a
         /// notification with no timeout (loom cannot time out; see the module docs).
         #[track_caller]
+        pub(crate) fn wait_until<'a, T>(
+            &self,
+            guard: WakeAllGuard<'a, T>,
+            deadline: Instant,
+        ) -> (WakeAllGuard<'a, T>, bool) {
+            if Instant::now() >= deadline {
+                return (guard, true);
+            }
+            (self.wait(guard), false)
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}
+
+#[cfg(shuttle)]
+mod imp {
+    use std::ops::{Deref, DerefMut};
+    use std::sync::PoisonError;
+    use std::time::Instant;
+
+    pub(crate) use shuttle::thread_local;
+
+    pub(crate) mod thread {
+        pub(crate) use shuttle::thread::{Thread, ThreadId, current};
+    }
+
+    /// A shuttle mutex with parking_lot's shape: `lock()` returns the guard directly,
+    /// and a panic while it is held does not poison it (parking_lot has no poisoning;
+    /// shuttle's mutex, like std's, would).
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(shuttle::sync::Mutex<T>);
+
+    /// The guard of [`Mutex`].
+    #[derive(Debug)]
+    pub(crate) struct MutexGuard<'a, T>(shuttle::sync::MutexGuard<'a, T>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Mutex(shuttle::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        }
+
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            match self.0.try_lock() {
+                Ok(guard) => Some(MutexGuard(guard)),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                    Some(MutexGuard(poisoned.into_inner()))
+                }
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            &self.0
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            &mut self.0
+        }
+    }
+
+    /// A shuttle mutex with the poison-free std shape of the real `WakeAllMutex`.
+    #[derive(Debug)]
+    pub(crate) struct WakeAllMutex<T>(shuttle::sync::Mutex<T>);
+
+    pub(crate) type WakeAllGuard<'a, T> = shuttle::sync::MutexGuard<'a, T>;
+
+    impl<T> WakeAllMutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            WakeAllMutex(shuttle::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> WakeAllGuard<'_, T> {
+            self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+    }
+
+    /// A shuttle condvar with the shape of the real `WakeAllCondvar`.
+    #[derive(Debug)]
+    pub(crate) struct WakeAllCondvar(shuttle::sync::Condvar);
+
+    impl WakeAllCondvar {
+        pub(crate) fn new() -> Self {
+            WakeAllCondvar(shuttle::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<'a, T>(&self, guard: WakeAllGuard<'a, T>) -> WakeAllGuard<'a, T> {
+            self.0.wait(guard).unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Returns "timed out" at once when `deadline` has passed, else waits for a
+        /// notification with no timeout (shuttle cannot time out; see the module docs).
         pub(crate) fn wait_until<'a, T>(
             &self,
             guard: WakeAllGuard<'a, T>,

@@ -6,7 +6,6 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{Entry, OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn complete_wakes_one_waiter() {
@@ -31,8 +30,7 @@ fn complete_wakes_two_waiters() {
         };
         let waiters: Vec<_> = (0..2)
             .map(|_| {
-                let map = Arc::clone(&map);
-                thread::spawn(move || {
+                common::spawn_on(&map, |map| {
                     map.get_or_init(&1, || panic!("the main thread owns the job"))
                 })
             })

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use inflight::OnceMap;
 use loom::sync::atomic::{AtomicUsize, Ordering};
-use loom::thread;
 
 #[test]
 fn get_or_init_runs_the_job_exactly_once() {
@@ -16,9 +15,8 @@ fn get_or_init_runs_the_job_exactly_once() {
         let runs = Arc::new(AtomicUsize::new(0));
         let racers: Vec<_> = (0..3)
             .map(|_| {
-                let map = Arc::clone(&map);
                 let runs = Arc::clone(&runs);
-                thread::spawn(move || {
+                common::spawn_on(&map, move |map| {
                     map.get_or_init(&1, || runs.fetch_add(1, Ordering::Relaxed) + 10)
                 })
             })

@@ -12,13 +12,10 @@ use loom::thread;
 fn in_flight_shows_exactly_the_jobs_in_flight() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
-        let owner = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || {
-                let me = thread::current().id();
-                (me, map.get_or_init(&1, || 1))
-            })
-        };
+        let owner = common::spawn_on(&map, |map| {
+            let me = thread::current().id();
+            (me, map.get_or_init(&1, || 1))
+        });
         let published_before = map.get(&1);
         let snapshot = map.in_flight();
         let (owner_id, result) = owner.join().unwrap();

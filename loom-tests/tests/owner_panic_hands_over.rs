@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use inflight::OnceMap;
 use loom::sync::atomic::{AtomicUsize, Ordering};
-use loom::thread;
 
 #[test]
 fn owner_panic_in_get_or_init_hands_the_job_to_a_waiter() {
@@ -16,19 +15,15 @@ fn owner_panic_in_get_or_init_hands_the_job_to_a_waiter() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let good_runs = Arc::new(AtomicUsize::new(0));
-        let panicker = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || {
-                catch_unwind(AssertUnwindSafe(|| {
-                    map.get_or_init(&1, || panic!("intended: the owner panics"))
-                }))
-            })
-        };
+        let panicker = common::spawn_on(&map, |map| {
+            catch_unwind(AssertUnwindSafe(|| {
+                map.get_or_init(&1, || panic!("intended: the owner panics"))
+            }))
+        });
         let good: Vec<_> = (0..2)
             .map(|_| {
-                let map = Arc::clone(&map);
                 let good_runs = Arc::clone(&good_runs);
-                thread::spawn(move || {
+                common::spawn_on(&map, move |map| {
                     map.get_or_init(&1, || {
                         good_runs.fetch_add(1, Ordering::Relaxed);
                         2

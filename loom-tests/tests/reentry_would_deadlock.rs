@@ -6,22 +6,18 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn a_job_waiting_on_its_own_key_gets_would_deadlock() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
-        let reentrant = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || {
-                map.get_or_init(&1, || {
-                    assert_eq!(map.wait(&1), Err(WaitError::WouldDeadlock));
-                    assert_eq!(map.get_or_init(&1, || 0), Err(WaitError::WouldDeadlock));
-                    5
-                })
+        let reentrant = common::spawn_on(&map, |map| {
+            map.get_or_init(&1, || {
+                assert_eq!(map.wait(&1), Err(WaitError::WouldDeadlock));
+                assert_eq!(map.get_or_init(&1, || 0), Err(WaitError::WouldDeadlock));
+                5
             })
-        };
+        });
         let other = common::spawn_on(&map, move |map| map.get_or_init(&1, || 5));
         assert_eq!(reentrant.join().unwrap(), Ok(5));
         assert_eq!(other.join().unwrap(), Ok(5));

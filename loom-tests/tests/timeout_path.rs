@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inflight::{Entry, OnceMap, WaitError};
-use loom::thread;
 
 #[test]
 fn a_timed_out_waiter_leaves_without_disturbing_the_job() {
@@ -18,14 +17,11 @@ fn a_timed_out_waiter_leaves_without_disturbing_the_job() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let impatient = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || match map.entry(&1) {
-                Entry::Pending(waiter) => waiter.wait_timeout(Duration::ZERO),
-                Entry::Ready(value) => Ok(value),
-                _ => panic!("the main thread owns the job"),
-            })
-        };
+        let impatient = common::spawn_on(&map, |map| match map.entry(&1) {
+            Entry::Pending(waiter) => waiter.wait_timeout(Duration::ZERO),
+            Entry::Ready(value) => Ok(value),
+            _ => panic!("the main thread owns the job"),
+        });
         let patient = common::spawn_on(&map, move |map| map.wait(&1));
         assert_eq!(impatient.join().unwrap(), Err(WaitError::TimedOut));
         // The timed-out waiter has left; at most the patient one is counted.
@@ -45,14 +41,11 @@ fn a_timeout_racing_the_completion_returns_the_value_or_timed_out() {
         let Entry::Vacant(guard) = map.entry(&1) else {
             panic!("a new map has no value")
         };
-        let impatient = {
-            let map = Arc::clone(&map);
-            thread::spawn(move || match map.entry(&1) {
-                Entry::Pending(waiter) => waiter.wait_timeout(Duration::ZERO),
-                Entry::Ready(value) => Ok(value),
-                _ => panic!("the main thread owns the job"),
-            })
-        };
+        let impatient = common::spawn_on(&map, |map| match map.entry(&1) {
+            Entry::Pending(waiter) => waiter.wait_timeout(Duration::ZERO),
+            Entry::Ready(value) => Ok(value),
+            _ => panic!("the main thread owns the job"),
+        });
         guard.complete(7);
         let timed = impatient.join().unwrap();
         assert!(

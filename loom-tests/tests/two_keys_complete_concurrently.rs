@@ -7,15 +7,13 @@ mod common;
 use std::sync::Arc;
 
 use inflight::{Entry, OnceMap};
-use loom::thread;
 
 #[test]
 fn two_keys_complete_concurrently_and_each_waiter_gets_its_own_value() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let owner = |key: u32| {
-            let map = Arc::clone(&map);
-            thread::spawn(move || {
+            common::spawn_on(&map, move |map| {
                 let Entry::Vacant(guard) = map.entry(&key) else {
                     // The waiter got here first and owns the job: nothing to do.
                     return;

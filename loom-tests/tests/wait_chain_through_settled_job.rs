@@ -33,16 +33,16 @@ fn a_wait_chain_through_a_settled_job_is_not_a_cycle() {
         let map = Arc::new(OnceMap::<&'static str, u32>::new());
         let owning = Arc::new(AtomicUsize::new(0));
         let t1 = {
-            let (map, owning) = (Arc::clone(&map), Arc::clone(&owning));
-            thread::spawn(move || {
-                own(&map, "B", &owning).complete(2);
+            let owning = Arc::clone(&owning);
+            common::spawn_on(&map, move |map| {
+                own(map, "B", &owning).complete(2);
                 map.wait(&"A")
             })
         };
         let t2 = {
-            let (map, owning) = (Arc::clone(&map), Arc::clone(&owning));
-            thread::spawn(move || {
-                let guard = own(&map, "A", &owning);
+            let owning = Arc::clone(&owning);
+            common::spawn_on(&map, move |map| {
+                let guard = own(map, "A", &owning);
                 let b = map.wait(&"B");
                 guard.complete(1);
                 b

@@ -17,9 +17,8 @@ fn exactly_one_thread_of_a_two_key_cycle_gets_would_deadlock() {
         let map = Arc::new(OnceMap::<&'static str, u32>::new());
         let owning = Arc::new(AtomicUsize::new(0));
         let side = |mine: &'static str, theirs: &'static str, value: u32| {
-            let map = Arc::clone(&map);
             let owning = Arc::clone(&owning);
-            thread::spawn(move || {
+            common::spawn_on(&map, move |map| {
                 let Entry::Vacant(guard) = map.entry(&mine) else {
                     panic!("each side is the only one to take its own key")
                 };

@@ -8,9 +8,8 @@ use std::thread;
 
 use inflight::{Entry, OnceMap, WaitError};
 
-use crate::support::{
-    DEADLINE, ExpectedPanic, await_waiters, expected_panic, pending, vacant, within,
-};
+use crate::common::within;
+use crate::support::{DEADLINE, ExpectedPanic, await_waiters, expected_panic, pending, vacant};
 
 #[test]
 fn dropping_a_guard_wakes_every_waiter_with_abandoned() {

@@ -6,7 +6,8 @@ use std::thread;
 
 use inflight::{Entry, OnceMap, TryInitError, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of};
 
 #[test]
 fn closing_the_map_wakes_every_blocked_waiter_with_closed() {

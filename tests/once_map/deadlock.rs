@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use inflight::{OnceMap, TryInitError, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, pending, vacant};
 
 #[test]
 fn waiting_on_its_own_key_inside_the_job_is_would_deadlock_at_once() {

@@ -6,7 +6,8 @@ use std::thread;
 
 use inflight::{Entry, OnceMap, TryInitError, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, pending, vacant};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("boom: {0}")]

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use inflight::{Guard, OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, expected_panic, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, OneBucket, await_waiters, expected_panic, vacant, waiters_of};
 
 thread_local! {
     /// How many more `Hash` calls of a [`Touchy`] key on this thread succeed before one
@@ -224,6 +225,42 @@ fn abandoning_runs_no_hash_or_eq_and_releases_the_waiters() {
         |guard| drop(guard),
         |result| *result == Err(WaitError::Abandoned),
     );
+}
+
+/// One way to settle a job of a map whose keys all share one hash.
+type Settle = fn(Guard<'_, Touchy, u32, OneBucket>);
+
+#[test]
+fn settling_a_job_whose_key_panics_leaves_every_key_of_the_same_hash_as_it_was() {
+    within(DEADLINE, "bystanders of a hostile settle", || {
+        // One hash for every key: the settling job's slot sits among its bystanders'.
+        let map: OnceMap<Touchy, u32, OneBucket> = OnceMap::with_hasher(OneBucket);
+        assert_eq!(map.get_or_init(&Touchy(1), || 10), Ok(10));
+        let pending_bystander = vacant(map.entry(&Touchy(2)));
+        let settles: [(&str, Settle); 3] = [
+            ("complete", |guard| guard.complete(30)),
+            ("fail", |guard| guard.fail_with_message("no")),
+            ("drop", |guard| drop(guard)),
+        ];
+        for (what, settle) in settles {
+            map.remove(&Touchy(3));
+            let guard = vacant(map.entry(&Touchy(3)));
+            // Any `Hash` or `Eq` on this thread now panics: settling runs neither.
+            arm(&HASHES_UNTIL_PANIC, 1);
+            arm(&EQS_UNTIL_PANIC, 1);
+            let settled = panic::catch_unwind(AssertUnwindSafe(|| settle(guard)));
+            disarm();
+            assert!(settled.is_ok(), "{what}: settling does not panic");
+            let jobs: Vec<_> = map.in_flight().into_iter().map(|job| job.key.0).collect();
+            assert_eq!(jobs, [2], "{what}: only the bystander is still in flight");
+            assert_eq!(map.get(&Touchy(1)), Some(10), "{what}: the ready bystander");
+            let expected = (what == "complete").then_some(30);
+            assert_eq!(map.get(&Touchy(3)), expected, "{what}: its own key");
+        }
+        pending_bystander.complete(20);
+        assert_eq!(map.get(&Touchy(2)), Some(20));
+        assert!(map.in_flight().is_empty());
+    });
 }
 
 /// A key whose hash includes a shared `salt`: changing the salt changes the hash of

@@ -9,7 +9,8 @@ use std::thread;
 
 use inflight::{Entry, OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, expected_panic, pending, vacant, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, expected_panic, pending, vacant};
 
 thread_local! {
     /// How many more clones of a [`Fragile`] on this thread succeed before one panics.

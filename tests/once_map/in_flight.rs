@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use inflight::OnceMap;
 
-use crate::support::{DEADLINE, await_waiters, vacant, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, vacant};
 
 #[test]
 fn in_flight_reports_key_owner_thread_name_waiters_and_growing_running_time() {

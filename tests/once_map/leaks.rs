@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use inflight::{OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, pending, vacant};
 
 #[test]
 fn a_leaked_guard_blocks_only_its_key_and_in_flight_shows_its_owner_exited() {

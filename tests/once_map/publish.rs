@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use inflight::{Entry, OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, OneBucket, await_waiters, pending, vacant, waiters_of};
 
 #[test]
 fn completing_a_job_wakes_its_one_waiter_with_the_value() {
@@ -121,6 +122,28 @@ fn remove_returns_a_published_value_and_the_key_becomes_vacant() {
     assert_eq!(map.remove(&1), None);
     // Vacant again: the next call runs its job.
     assert_eq!(map.get_or_init(&1, || 11), Ok(11));
+}
+
+#[test]
+fn keys_whose_hashes_collide_are_kept_apart_by_every_call() {
+    let map: OnceMap<u32, u32, OneBucket> = OnceMap::with_hasher(OneBucket);
+    for key in 1..=3 {
+        assert_eq!(map.get_or_init(&key, || key * 10), Ok(key * 10));
+    }
+    let guard = vacant(map.entry(&4));
+    assert_eq!(map.get(&2), Some(20));
+    assert!(matches!(map.entry(&3), Entry::Ready(30)));
+    assert_eq!(map.remove(&2), Some(20));
+    assert_eq!(map.remove(&2), None, "2 was removed, not another key");
+    assert_eq!(
+        (map.get(&1), map.get(&2), map.get(&3)),
+        (Some(10), None, Some(30))
+    );
+    let waiter = pending(map.entry(&4));
+    guard.complete(40);
+    assert_eq!(waiter.wait(), Ok(40));
+    assert_eq!(map.get(&4), Some(40));
+    assert_eq!(map.wait(&5), Err(WaitError::Unregistered));
 }
 
 #[test]

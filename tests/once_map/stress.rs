@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use inflight::{Entry, JobError, OnceMap, TryInitError, WaitError};
 
-use crate::support::{ExpectedPanic, XorShift, expected_panic, within};
+use crate::common::within;
+use crate::support::{ExpectedPanic, XorShift, expected_panic};
 
 /// Workers; they pair up (0 with 1, 2 with 3, ...) for the wait cycles, so even.
 const THREADS: usize = 8;

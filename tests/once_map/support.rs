@@ -1,10 +1,10 @@
-//! Helpers shared by the tests: deadlines, waiting for waiters, quiet expected panics,
-//! and a seeded random number generator.
+//! Helpers of the OnceMap tests: the deadline, waiting for waiters, quiet expected
+//! panics, and a seeded random number generator. `within` (run under a deadline) is
+//! shared by every test binary: `tests/common/mod.rs`.
 
 use std::hash::{BuildHasher, Hash};
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 use std::sync::Once;
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,33 +13,6 @@ use inflight::{Entry, Guard, OnceMap, Waiter};
 /// How long a functional scenario may take before it counts as hung. Generous: the
 /// machine has two cores and the test harness runs tests in parallel.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Runs `scenario` on a new thread and returns its result. Panics with `what` in the
-/// message if it has not returned within `limit` (a hang), and re-raises its panic if it
-/// panicked (a failed assertion).
-pub(crate) fn within<T, F>(limit: Duration, what: &str, scenario: F) -> T
-where
-    T: Send + 'static,
-    F: FnOnce() -> T + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name(format!("scenario: {what}"))
-        .spawn(move || {
-            let _ = tx.send(panic::catch_unwind(AssertUnwindSafe(scenario)));
-        })
-        .expect("spawn the scenario thread");
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => panic::resume_unwind(payload),
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{what}: still running after {limit:?}; a wait is hanging")
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            unreachable!("the scenario thread always sends its result")
-        }
-    }
-}
 
 /// Polls `map.in_flight()` until the job for `key` has exactly `n` registered waiters.
 /// Panics after a deadline instead of spinning forever.
@@ -75,6 +48,27 @@ where
         .into_iter()
         .find(|job| &job.key == key)
         .map(|job| job.waiters)
+}
+
+/// Hashes every key to the same value: every lookup compares keys.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OneBucket;
+
+impl std::hash::BuildHasher for OneBucket {
+    type Hasher = OneBucketHasher;
+    fn build_hasher(&self) -> OneBucketHasher {
+        OneBucketHasher
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct OneBucketHasher;
+
+impl std::hash::Hasher for OneBucketHasher {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, _bytes: &[u8]) {}
 }
 
 /// The payload of the panics tests raise on purpose (with `std::panic::panic_any`).
@@ -121,8 +115,8 @@ impl XorShift {
     }
 }
 
-/// The waiter of an entry that must be pending. (`Entry` is not `Debug` with the
-/// default hasher, so the variant is named by hand.)
+/// The waiter of an entry that must be pending. (`Entry` is `Debug` only when its key
+/// and value are; naming the variant by hand keeps these helpers open to any of them.)
 pub(crate) fn pending<'a, K, V, S>(entry: Entry<'a, K, V, S>) -> Waiter<'a, K, V, S>
 where
     K: Eq + Hash,

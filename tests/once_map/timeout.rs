@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use inflight::{OnceMap, WaitError};
 
-use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of};
 
 #[test]
 fn wait_timeout_gives_up_while_the_job_runs_and_the_job_still_completes_for_others() {

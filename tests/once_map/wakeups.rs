@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use inflight::OnceMap;
 
-use crate::support::{DEADLINE, await_waiters, vacant, waiters_of, within};
+use crate::common::within;
+use crate::support::{DEADLINE, await_waiters, vacant, waiters_of};
 
 #[test]
 fn completing_one_key_leaves_the_waiters_of_another_key_blocked() {

@@ -21,7 +21,8 @@ where
     builder.check(f);
 }
 
-/// The default for this suite: preemption bound 3 (caught every planted bug; see README).
+/// The default for this suite: preemption bound 3, at which the suite catches every
+/// planted bug of `scripts/planted/` that a loom model can reach (loom-tests/README.md).
 pub fn check<F>(f: F)
 where
     F: Fn() + Sync + Send + 'static,
