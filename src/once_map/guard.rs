@@ -302,11 +302,3 @@ impl<K, V, S> Drop for Owner<'_, K, V, S> {
     }
 }
 
-impl<K, V, S> fmt::Debug for Owner<'_, K, V, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Owner")
-            .field("flight", &self.id)
-            .field("settled", &self.settled)
-            .finish_non_exhaustive()
-    }
-}
