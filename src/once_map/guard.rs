@@ -301,4 +301,3 @@ impl<K, V, S> Drop for Owner<'_, K, V, S> {
         }
     }
 }
-

@@ -133,3 +133,52 @@ fn guard_fail_hands_one_shared_error_to_every_waiter() {
         assert!(matches!(map.entry(&1), Entry::Vacant(_)));
     });
 }
+
+/// The error a waiter receives from `guard` failing with `fail`.
+fn shared_failure(fail: impl FnOnce(inflight::Guard<'_, u32, u32>)) -> inflight::JobError {
+    let map: OnceMap<u32, u32> = OnceMap::new();
+    let guard = vacant(map.entry(&1));
+    let waiter = pending(map.entry(&1));
+    fail(guard);
+    match waiter.wait() {
+        Err(WaitError::Failed(error)) => error,
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_job_error_displays_debugs_and_chains_as_the_job_error_it_carries() {
+    let cause = std::io::Error::other("connection refused");
+    let job = shared_failure(|guard| guard.fail(Chain(cause)));
+    assert_eq!(job.to_string(), "mirror unreachable");
+    assert_eq!(
+        format!("{job:?}"),
+        r#"Chain(Custom { kind: Other, error: "connection refused" })"#
+    );
+    let source = std::error::Error::source(&job).expect("the job error's own source");
+    assert_eq!(source.to_string(), "connection refused");
+
+    let message = shared_failure(|guard| guard.fail_with_message(String::from("disk full")));
+    assert_eq!(message.to_string(), "disk full");
+    assert_eq!(format!("{message:?}"), r#""disk full""#);
+    assert!(std::error::Error::source(&message).is_none());
+}
+
+#[test]
+fn wait_errors_are_equal_by_variant_and_failures_only_when_they_share_one_job_error() {
+    let first = WaitError::Failed(shared_failure(|guard| guard.fail(Boom("a"))));
+    let second = WaitError::Failed(shared_failure(|guard| guard.fail(Boom("a"))));
+    assert_eq!(first, first.clone(), "a clone shares the job's error");
+    assert_ne!(
+        first, second,
+        "two jobs' errors, even alike, are two failures"
+    );
+    assert_ne!(first, WaitError::Closed);
+    assert_ne!(WaitError::Abandoned, WaitError::Closed);
+    assert_eq!(WaitError::TimedOut, WaitError::TimedOut);
+}
+
+/// A job error with a cause, to see `JobError` pass both on.
+#[derive(Debug, thiserror::Error)]
+#[error("mirror unreachable")]
+struct Chain(#[source] std::io::Error);
