@@ -102,132 +102,41 @@ mod imp {
     }
 }
 
-#[cfg(loom)]
+/// The model checker's primitives: loom's and shuttle's have the same names and std's
+/// signatures, so one set of wrappers serves both.
+#[cfg(any(loom, shuttle))]
 mod imp {
-    use std::ops::{Deref, DerefMut};
-    use std::time::Instant;
+    #[cfg(loom)]
+    use loom as checker;
+    #[cfg(shuttle)]
+    use shuttle as checker;
 
-    pub(crate) use loom::thread_local;
-
-    pub(crate) mod thread {
-        pub(crate) use loom::thread::{Thread, ThreadId, current};
-    }
-
-    /// A loom mutex with parking_lot's shape: `lock()` returns the guard directly
-    /// (loom never poisons).
-    #[derive(Debug)]
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-
-    /// The guard of [`Mutex`].
-    #[derive(Debug)]
-    pub(crate) struct MutexGuard<'a, T>(loom::sync::MutexGuard<'a, T>);
-
-    impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Self {
-            Mutex(loom::sync::Mutex::new(value))
-        }
-
-        #[track_caller]
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-            MutexGuard(self.0.lock().expect("loom mutexes never poison"))
-        }
-
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-            self.0.try_lock().ok().map(MutexGuard)
-        }
-    }
-
-    impl<T> Deref for MutexGuard<'_, T> {
-        type Target = T;
-        fn deref(&self) -> &T {
-            &self.0
-        }
-    }
-
-    impl<T> DerefMut for MutexGuard<'_, T> {
-        fn deref_mut(&mut self) -> &mut T {
-            &mut self.0
-        }
-    }
-
-    /// A loom mutex with the poison-free std shape of the real `WakeAllMutex`.
-    #[derive(Debug)]
-    pub(crate) struct WakeAllMutex<T>(loom::sync::Mutex<T>);
-
-    pub(crate) type WakeAllGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
-
-    impl<T> WakeAllMutex<T> {
-        pub(crate) fn new(value: T) -> Self {
-            WakeAllMutex(loom::sync::Mutex::new(value))
-        }
-
-        #[track_caller]
-        pub(crate) fn lock(&self) -> WakeAllGuard<'_, T> {
-            self.0.lock().expect("loom mutexes never poison")
-        }
-    }
-
-    /// A loom condvar with the shape of the real `WakeAllCondvar`.
-    #[derive(Debug)]
-    pub(crate) struct WakeAllCondvar(loom::sync::Condvar);
-
-    impl WakeAllCondvar {
-        pub(crate) fn new() -> Self {
-            WakeAllCondvar(loom::sync::Condvar::new())
-        }
-
-        #[track_caller]
-        pub(crate) fn wait<'a, T>(&self, guard: WakeAllGuard<'a, T>) -> WakeAllGuard<'a, T> {
-            self.0.wait(guard).expect("loom mutexes never poison")
-        }
-
-        /// Returns "timed out" at once when `deadline` has passed, else waits for a
-        /// notification with no timeout (loom cannot time out; see the module docs).
-        #[track_caller]
-        pub(crate) fn wait_until<'a, T>(
-            &self,
-            guard: WakeAllGuard<'a, T>,
-            deadline: Instant,
-        ) -> (WakeAllGuard<'a, T>, bool) {
-            if Instant::now() >= deadline {
-                return (guard, true);
-            }
-            (self.wait(guard), false)
-        }
-
-        pub(crate) fn notify_all(&self) {
-            self.0.notify_all();
-        }
-    }
-}
-
-#[cfg(shuttle)]
-mod imp {
     use std::ops::{Deref, DerefMut};
     use std::sync::PoisonError;
     use std::time::Instant;
 
-    pub(crate) use shuttle::thread_local;
+    pub(crate) use checker::thread_local;
 
     pub(crate) mod thread {
-        pub(crate) use shuttle::thread::{Thread, ThreadId, current};
+        pub(crate) use super::checker::thread::{Thread, ThreadId, current};
     }
 
-    /// A shuttle mutex with parking_lot's shape: `lock()` returns the guard directly,
-    /// and a panic while it is held does not poison it (parking_lot has no poisoning;
-    /// shuttle's mutex, like std's, would).
+    /// The model checker's mutex with parking_lot's shape: `lock()` returns the guard
+    /// directly, and a panic while it is held does not poison it (parking_lot has no
+    /// poisoning; shuttle's mutex, like std's, would; loom's never does).
     #[derive(Debug)]
-    pub(crate) struct Mutex<T>(shuttle::sync::Mutex<T>);
+    pub(crate) struct Mutex<T>(checker::sync::Mutex<T>);
 
     /// The guard of [`Mutex`].
     #[derive(Debug)]
-    pub(crate) struct MutexGuard<'a, T>(shuttle::sync::MutexGuard<'a, T>);
+    pub(crate) struct MutexGuard<'a, T>(checker::sync::MutexGuard<'a, T>);
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
-            Mutex(shuttle::sync::Mutex::new(value))
+            Mutex(checker::sync::Mutex::new(value))
         }
 
+        #[track_caller]
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(self.0.lock().unwrap_or_else(PoisonError::into_inner))
         }
@@ -256,37 +165,40 @@ mod imp {
         }
     }
 
-    /// A shuttle mutex with the poison-free std shape of the real `WakeAllMutex`.
+    /// The model checker's mutex with the poison-free std shape of the real `WakeAllMutex`.
     #[derive(Debug)]
-    pub(crate) struct WakeAllMutex<T>(shuttle::sync::Mutex<T>);
+    pub(crate) struct WakeAllMutex<T>(checker::sync::Mutex<T>);
 
-    pub(crate) type WakeAllGuard<'a, T> = shuttle::sync::MutexGuard<'a, T>;
+    pub(crate) type WakeAllGuard<'a, T> = checker::sync::MutexGuard<'a, T>;
 
     impl<T> WakeAllMutex<T> {
         pub(crate) fn new(value: T) -> Self {
-            WakeAllMutex(shuttle::sync::Mutex::new(value))
+            WakeAllMutex(checker::sync::Mutex::new(value))
         }
 
+        #[track_caller]
         pub(crate) fn lock(&self) -> WakeAllGuard<'_, T> {
             self.0.lock().unwrap_or_else(PoisonError::into_inner)
         }
     }
 
-    /// A shuttle condvar with the shape of the real `WakeAllCondvar`.
+    /// The model checker's condvar with the shape of the real `WakeAllCondvar`.
     #[derive(Debug)]
-    pub(crate) struct WakeAllCondvar(shuttle::sync::Condvar);
+    pub(crate) struct WakeAllCondvar(checker::sync::Condvar);
 
     impl WakeAllCondvar {
         pub(crate) fn new() -> Self {
-            WakeAllCondvar(shuttle::sync::Condvar::new())
+            WakeAllCondvar(checker::sync::Condvar::new())
         }
 
+        #[track_caller]
         pub(crate) fn wait<'a, T>(&self, guard: WakeAllGuard<'a, T>) -> WakeAllGuard<'a, T> {
             self.0.wait(guard).unwrap_or_else(PoisonError::into_inner)
         }
 
         /// Returns "timed out" at once when `deadline` has passed, else waits for a
-        /// notification with no timeout (shuttle cannot time out; see the module docs).
+        /// notification with no timeout (neither checker times out; see the module docs).
+        #[track_caller]
         pub(crate) fn wait_until<'a, T>(
             &self,
             guard: WakeAllGuard<'a, T>,
