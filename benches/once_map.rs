@@ -102,20 +102,27 @@ fn hit(c: &mut Criterion) {
 /// started together (the calling thread is one of them); returns the wall time, so
 /// the figure is the time per operation with that many threads contending.
 fn on_threads<T>(threads: usize, iters: u64, op: impl Fn(u64) -> T + Sync) -> Duration {
-    let barrier = Barrier::new(threads);
-    let run = |offset: u64| {
+    together(threads, |t, barrier| {
+        let offset = t * 1024;
         barrier.wait();
         for i in 0..iters {
             black_box(op((i.wrapping_mul(7) + offset) % KEYS));
         }
-    };
+    })
+}
+
+/// Runs `run(t, barrier)` on `threads` threads, `t` from 0 (the calling thread) up;
+/// each calls `barrier.wait()` once it is ready to start. Returns the wall time from
+/// the start of the calling thread's run until every thread has finished.
+fn together(threads: usize, run: impl Fn(u64, &Barrier) + Sync) -> Duration {
+    let barrier = Barrier::new(threads);
     std::thread::scope(|s| {
         for t in 1..threads {
-            let run = &run;
-            s.spawn(move || run(t as u64 * 1024));
+            let (run, barrier) = (&run, &barrier);
+            s.spawn(move || run(t as u64, barrier));
         }
         let start = Instant::now();
-        run(0);
+        run(0, &barrier);
         // Scope end joins the helpers: the time covers every thread's work.
         start
     })
@@ -154,24 +161,13 @@ fn start(c: &mut Criterion) {
 /// Each of `threads` threads runs `op` on `iters` keys of its own that nobody used
 /// before, with a value of its own to clone; returns the wall time of the whole.
 fn fresh_keys(threads: usize, iters: u64, op: impl Fn(u64, &Shared) -> Shared + Sync) -> Duration {
-    let barrier = Barrier::new(threads);
-    let run = |t: u64| {
+    together(threads, |t, barrier| {
         let value = Arc::new(t);
         barrier.wait();
         for i in 0..iters {
             black_box(op(t << 40 | i, &value));
         }
-    };
-    std::thread::scope(|s| {
-        for t in 1..threads {
-            let run = &run;
-            s.spawn(move || run(t as u64));
-        }
-        let start = Instant::now();
-        run(0);
-        start
     })
-    .elapsed()
 }
 
 /// 8 threads start on one key behind a barrier; the job sleeps 1 ms. Measured: from the
