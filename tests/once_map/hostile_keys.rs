@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use inflight::{Guard, OnceMap, WaitError};
 
 use crate::common::within;
-use crate::support::{DEADLINE, OneBucket, await_waiters, expected_panic, vacant, waiters_of};
+use crate::support::{DEADLINE, OneBucket, await_waiters, maybe_panic, vacant, waiters_of};
 
 thread_local! {
     /// How many more `Hash` calls of a [`Touchy`] key on this thread succeed before one
@@ -35,24 +35,6 @@ fn arm(cell: &'static std::thread::LocalKey<Cell<Option<u32>>>, n: u32) {
 fn disarm() {
     HASHES_UNTIL_PANIC.with(|cell| cell.set(None));
     EQS_UNTIL_PANIC.with(|cell| cell.set(None));
-}
-
-/// Counts down `cell`; panics when it reaches zero.
-fn maybe_panic(cell: &'static std::thread::LocalKey<Cell<Option<u32>>>) {
-    let panic_now = cell.with(|cell| match cell.get() {
-        Some(0) => {
-            cell.set(None);
-            true
-        }
-        Some(n) => {
-            cell.set(Some(n - 1));
-            false
-        }
-        None => false,
-    });
-    if panic_now {
-        expected_panic();
-    }
 }
 
 fn hashes() -> u32 {

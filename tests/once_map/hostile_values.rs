@@ -10,7 +10,7 @@ use std::thread;
 use inflight::{Entry, OnceMap, WaitError};
 
 use crate::common::within;
-use crate::support::{DEADLINE, await_waiters, expected_panic, pending, vacant};
+use crate::support::{DEADLINE, await_waiters, maybe_panic, pending, vacant};
 
 thread_local! {
     /// How many more clones of a [`Fragile`] on this thread succeed before one panics.
@@ -31,20 +31,7 @@ struct Fragile(u32);
 
 impl Clone for Fragile {
     fn clone(&self) -> Self {
-        let panic_now = CLONES_UNTIL_PANIC.with(|cell| match cell.get() {
-            Some(0) => {
-                cell.set(None);
-                true
-            }
-            Some(n) => {
-                cell.set(Some(n - 1));
-                false
-            }
-            None => false,
-        });
-        if panic_now {
-            expected_panic();
-        }
+        maybe_panic(&CLONES_UNTIL_PANIC);
         Fragile(self.0)
     }
 }

@@ -2,10 +2,11 @@
 //! panics, and a seeded random number generator. `within` (run under a deadline) is
 //! shared by every test binary: `tests/common/mod.rs`.
 
+use std::cell::Cell;
 use std::hash::{BuildHasher, Hash};
 use std::panic;
 use std::sync::Once;
-use std::thread;
+use std::thread::{self, LocalKey};
 use std::time::{Duration, Instant};
 
 use inflight::{Entry, Guard, OnceMap, Waiter};
@@ -69,6 +70,25 @@ impl std::hash::Hasher for OneBucketHasher {
         0
     }
     fn write(&mut self, _bytes: &[u8]) {}
+}
+
+/// Counts down `cell`, a thread's budget of calls before a planted panic; panics with
+/// [`expected_panic`] when it reaches zero (and disarms it). `None` never panics.
+pub(crate) fn maybe_panic(cell: &'static LocalKey<Cell<Option<u32>>>) {
+    let panic_now = cell.with(|cell| match cell.get() {
+        Some(0) => {
+            cell.set(None);
+            true
+        }
+        Some(n) => {
+            cell.set(Some(n - 1));
+            false
+        }
+        None => false,
+    });
+    if panic_now {
+        expected_panic();
+    }
 }
 
 /// The payload of the panics tests raise on purpose (with `std::panic::panic_any`).
