@@ -29,6 +29,9 @@
 //! sample extracts into a new directory; removing the outputs happens outside the
 //! timed part (`iter_custom`). Sample sizes and times are small so the whole run takes
 //! about two minutes.
+//!
+//! `INFLIGHT_BENCH_ARCHIVES=a.whl:b.whl` adds a group per archive named there (real
+//! wheels, say), read where they are: put them on tmpfs too to leave the disk out.
 
 // criterion 0.7's `criterion_group!` defines an undocumented public function.
 #![allow(missing_docs)]
@@ -101,6 +104,38 @@ fn unzipper_streaming(archive: &Path, dest: &Path) {
 /// An extractor under test: archive path, destination (must not exist).
 type Extract = fn(&Path, &Path);
 
+/// One benchmark group: a generated shape, or an archive named in
+/// `INFLIGHT_BENCH_ARCHIVES`.
+struct Archive {
+    label: String,
+    path: PathBuf,
+    /// The shape to generate at `path`; `None` for a given archive, read in place.
+    shape: Option<&'static str>,
+}
+
+/// The archives named in `INFLIGHT_BENCH_ARCHIVES` (a path list, `:`-separated on
+/// Unix), each its own group named after its file name up to the first `-` (a
+/// wheel's project name).
+fn given_archives() -> Vec<Archive> {
+    let Some(list) = std::env::var_os("INFLIGHT_BENCH_ARCHIVES") else {
+        return Vec::new();
+    };
+    std::env::split_paths(&list)
+        .map(|path| {
+            let name = path
+                .file_name()
+                .unwrap_or(path.as_os_str())
+                .to_string_lossy();
+            let label = name.split('-').next().unwrap_or(&name).to_owned();
+            Archive {
+                label,
+                path,
+                shape: None,
+            }
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let base = std::env::var_os("INFLIGHT_BENCH_DIR")
         .map_or_else(|| PathBuf::from("/dev/shm"), PathBuf::from);
@@ -115,12 +150,21 @@ fn bench(c: &mut Criterion) {
         ("serial", serial),
         ("naive_rayon", naive_rayon),
     ];
-    for shape in ["small", "large", "mixed"] {
-        let archive = work.path().join(format!("{shape}.zip"));
+    let generated_shapes = ["small", "large", "mixed"].map(|shape| Archive {
+        label: shape.to_owned(),
+        path: work.path().join(format!("{shape}.zip")),
+        shape: Some(shape),
+    });
+    for Archive {
+        label,
+        path: archive,
+        shape,
+    } in generated_shapes.into_iter().chain(given_archives())
+    {
         // Generated on first use, so a filtered run (`cargo bench --bench unzip small`)
-        // only pays for the shapes it measures.
-        let generated = std::cell::Cell::new(false);
-        let mut group = c.benchmark_group(shape);
+        // only pays for the shapes it measures. A given archive is there already.
+        let generated = std::cell::Cell::new(shape.is_none());
+        let mut group = c.benchmark_group(&label);
         group
             .sample_size(10)
             .warm_up_time(Duration::from_millis(500))
@@ -128,14 +172,14 @@ fn bench(c: &mut Criterion) {
         for (name, extract) in contenders {
             let mut run = 0u64;
             group.bench_function(name, |b| {
-                if !generated.replace(true) {
+                if let (false, Some(shape)) = (generated.replace(true), shape) {
                     make_archive(&archive, shape);
                 }
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
                         run += 1;
-                        let dest = work.path().join(format!("out-{shape}-{name}-{run}"));
+                        let dest = work.path().join(format!("out-{label}-{name}-{run}"));
                         let start = Instant::now();
                         extract(&archive, &dest);
                         total += start.elapsed();
@@ -146,7 +190,7 @@ fn bench(c: &mut Criterion) {
             });
         }
         group.finish();
-        if generated.get() {
+        if shape.is_some() && generated.get() {
             fs::remove_file(&archive).unwrap();
         }
     }
