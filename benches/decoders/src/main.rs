@@ -8,7 +8,9 @@
 //! zlib-rs streaming (flate2, 64 KiB in / 256 KiB out, as the unzipper streams),
 //! zlib-rs one-shot (`decompress_slice`), libdeflate (libdeflater), zune-inflate,
 //! miniz_oxide (non-wrapping output buffer), fdeflate (zlib streams only: the raw
-//! stream is wrapped, the copy counted).
+//! stream is wrapped, the copy counted), and with `--features isal` ISA-L's igzip
+//! (isal-rs; building it needs nasm and autotools: `apt install nasm autoconf automake
+//! libtool`).
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -128,10 +130,11 @@ fn main() {
         }
         sets = b.into_iter().filter(|(_, e)| !e.is_empty()).collect();
     }
+    let isal = if cfg!(feature = "isal") { " ISA-L |" } else { "" };
     println!(
-        "| set | entries | MB out | zlib-rs streaming | zlib-rs one-shot | libdeflate | zune-inflate | miniz_oxide | fdeflate | crc32fast |"
+        "| set | entries | MB out | zlib-rs streaming | zlib-rs one-shot | libdeflate | zune-inflate | miniz_oxide | fdeflate |{isal} crc32fast |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|{}---|", if isal.is_empty() { "" } else { "---|" });
     for (name, entries) in &sets {
         let total: usize = entries.iter().map(|e| e.size).sum();
         let max = entries.iter().map(|e| e.size).max().unwrap_or(0);
@@ -241,6 +244,22 @@ fn main() {
             sum
         });
         cols.push((t, c));
+        // ISA-L's igzip (`--features isal`, needs nasm and autotools): its one-shot
+        // stateless inflate, its fastest mode when the size is known.
+        #[cfg(feature = "isal")]
+        {
+            let (t, c) = best(|| {
+                let mut sum = 0u64;
+                for e in entries {
+                    let n = isal::decompress_into(&e.data, &mut out[..e.size], isal::Codec::Deflate)
+                        .unwrap();
+                    assert_eq!(n, e.size);
+                    sum += n as u64;
+                }
+                sum
+            });
+            cols.push((t, c));
+        }
         // crc32fast over the outputs (libdeflate's output still in `out` only for the last; use data sized buffers)
         let (t, _) = best(|| {
             let mut s = 0u64;

@@ -2,7 +2,7 @@
 //! up to `LIMIT` MiB, default 32) against `in_memory_limit(0)` (streaming), each
 //! extraction into /dev/shm, N rounds; reports the process CPU time per extraction
 //! (user + system; `USR=1` or `SYS=1` for one of them; `WALL=1` for wall time), best
-//! and median. CPU time
+//! and median. `AGAINST=M` gives the second contender a limit of M MiB instead of 0. CPU time
 //! rather than wall time because this machine is shared: other jobs stretch wall
 //! time, much less the CPU time an extraction uses.
 //!
@@ -20,6 +20,9 @@ fn main() {
     std::fs::create_dir_all(&work).unwrap();
     let limit: usize =
         std::env::var("LIMIT").map_or(32 << 20, |s| s.parse::<usize>().unwrap() << 20);
+    // `AGAINST=M`: the second contender decodes in memory up to M MiB instead of
+    // streaming everything, to compare two limits.
+    let against: usize = std::env::var("AGAINST").map_or(0, |s| s.parse::<usize>().unwrap() << 20);
     let contenders = [
         (
             "in_memory",
@@ -29,7 +32,9 @@ fn main() {
         ),
         (
             "streaming",
-            Unzipper::new().in_memory_limit(0).thread_pool(pool.clone()),
+            Unzipper::new()
+                .in_memory_limit(against)
+                .thread_pool(pool.clone()),
         ),
     ];
     let mut times = vec![Vec::new(); 2];
