@@ -10,7 +10,8 @@ use rustc_hash::FxBuildHasher;
 
 use super::OnceMap;
 use super::error::JobError;
-use super::state::{FlightId, Outcome, Pending, Ready};
+use super::state::{FlightId, Inner, Outcome, Pending, Ready};
+use crate::sync::MutexGuard;
 
 /// Proof that the caller owns the job for a key: returned by
 /// [`OnceMap::entry`] as [`Entry::Vacant`](super::Entry::Vacant).
@@ -229,13 +230,8 @@ impl<'a, K, V, S> Owner<'a, K, V, S> {
             match catch_unwind(AssertUnwindSafe(|| value.clone())) {
                 Ok(copy) => Some(copy),
                 Err(payload) => {
-                    let (removed, _) = found.remove();
-                    inner.unblock_all(self.id);
-                    drop(locked);
-                    if let Some(shared) = &removed.flight.shared {
-                        shared.settle(Outcome::Abandoned);
-                    }
-                    drop((removed, value));
+                    remove_and_settle(locked, self.hash, self.id, Outcome::Abandoned);
+                    drop(value);
                     if !std::thread::panicking() {
                         resume_unwind(payload);
                     }
@@ -270,25 +266,36 @@ impl<'a, K, V, S> Owner<'a, K, V, S> {
     /// the lock; the removed key is dropped after unlocking.
     fn vacate(&mut self, outcome: Outcome<V>) {
         self.settled = true;
-        let mut locked = self.map.inner.lock();
-        let inner = &mut *locked;
-        let Ok(found) = inner
-            .pending
-            .find_entry(self.hash, |pending| pending.flight.id == self.id)
-        else {
-            // Unreachable by the invariants; see `complete`.
-            return;
-        };
-        let (removed, _) = found.remove();
-        if removed.flight.waiters > 0 {
-            inner.unblock_all(self.id);
-        }
-        drop(locked);
-        if let Some(shared) = &removed.flight.shared {
-            shared.settle(outcome);
-        }
-        drop(removed);
+        remove_and_settle(self.map.inner.lock(), self.hash, self.id, outcome);
     }
+}
+
+/// Removes flight `id` (of key hash `hash`) from `pending`, unlocks, and hands
+/// `outcome` to its waiters; the removed key is dropped after unlocking, so no user
+/// code runs under the lock. The one way a flight ends without a value.
+fn remove_and_settle<K, V>(
+    mut locked: MutexGuard<'_, Inner<K, V>>,
+    hash: u64,
+    id: FlightId,
+    outcome: Outcome<V>,
+) {
+    let inner = &mut *locked;
+    let Ok(found) = inner
+        .pending
+        .find_entry(hash, |pending| pending.flight.id == id)
+    else {
+        // Unreachable by the invariants; see `Owner::complete`.
+        return;
+    };
+    let (removed, _) = found.remove();
+    if removed.flight.waiters > 0 {
+        inner.unblock_all(id);
+    }
+    drop(locked);
+    if let Some(shared) = &removed.flight.shared {
+        shared.settle(outcome);
+    }
+    drop(removed);
 }
 
 impl<K, V, S> Drop for Owner<'_, K, V, S> {
