@@ -351,14 +351,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let hash = self.hasher.hash_one(key);
-        let locked = self.inner.lock();
-        if let Some(value) = locked.find_ready(hash, key) {
-            let value = value.clone();
-            drop(locked);
-            return Entry::Ready(value);
-        }
-        match self.lookup_unpublished(locked, hash, key, Mode::Entry) {
+        match self.lookup(key, Mode::Entry) {
             Lookup::Ready(value) => Entry::Ready(value),
             Lookup::Pending(waiter) => Entry::Pending(waiter),
             Lookup::Vacant(owner, Some(key)) => Entry::Vacant(Guard::new(owner, key)),
