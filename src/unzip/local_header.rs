@@ -24,7 +24,7 @@
 use std::fs::File;
 use std::io;
 
-use super::reader::read_up_to_at;
+use super::reader::{read_up_to_at, u16_at, u32_at, u64_at};
 
 const SIGNATURE: u32 = 0x0403_4b50;
 const FIXED_LEN: usize = 30;
@@ -60,20 +60,6 @@ pub(crate) enum Found {
     BadSignature,
     /// The file ends inside the header.
     Truncated,
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut le = [0; 8];
-    le.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(le)
 }
 
 /// Reads the local header at `offset`; `name_hint` is the central directory's name

@@ -31,7 +31,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 use super::error::UnzipError;
-use super::reader::read_up_to_at;
+use super::reader::{read_up_to_at, u16_at, u32_at, u64_at};
 
 /// `PK\x05\x06`, the end of central directory record (APPNOTE 4.3.16).
 const END_SIGNATURE: u32 = 0x0605_4b50;
@@ -81,20 +81,6 @@ struct Declared {
     entries: u64,
     cd_size: u64,
     cd_offset: u64,
-}
-
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut le = [0; 8];
-    le.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(le)
 }
 
 /// Reads and checks the end records and the central directory's extent and count.
