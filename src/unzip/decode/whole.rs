@@ -20,7 +20,11 @@
 //! 0.73-1.15x, zune-inflate 0.62-1.14x (and unreleased since April 2023; it is as
 //! lenient as libdeflate, below), miniz_oxide 0.56-0.98x, fdeflate 0.79-1.17x (and it
 //! reads only zlib-wrapped streams); zenflate, a Rust port of libdeflate, is
-//! AGPL-licensed. So the speed needs C, and C has three costs, each answered here:
+//! AGPL-licensed. The other fast C decoder, ISA-L's igzip (isal-rs, measured
+//! 2026-11-26), needs nasm and autotools to build and is no better: in two runs over
+//! ten archives it was behind libdeflate 18 times (ahead twice, by 5% and 13%, where
+//! entries of 70 MB and more dominate), and slower than zlib-rs on the benchmark's
+//! libraries. So the speed needs C, and C has three costs, each answered here:
 //!
 //! - **Platforms.** libdeflate-sys compiles its C with the `cc` crate, which needs a C
 //!   compiler for the target (a cross `cargo check` for MSVC or macOS from Linux has
