@@ -247,10 +247,11 @@ impl Unzipper {
     ///
     /// Only deflated entries, and only with the `libdeflate` feature (without it every
     /// entry streams and this setting changes nothing). In-memory decoding is faster
-    /// (inflation 1.2-1.5x on wheels, extraction as a whole about 1.1-1.3x;
-    /// `benches/README.md` has the numbers) and gives the
-    /// same files and the same errors, with one exception the feature documents: a
-    /// few deflate streams that zlib refuses and no encoder writes.
+    /// (inflation 1.2-1.5x on wheels; extraction as a whole 1.0-1.35x, most on wheels
+    /// of many small and mid-sized files, least on a few files of 16 MiB and more;
+    /// `benches/README.md` has the numbers) and gives the same files and the same
+    /// errors, with one exception the feature documents: a few deflate streams that
+    /// zlib refuses and no encoder writes.
     ///
     /// Memory: each thread that writes files (the pool's and the callers') keeps its
     /// in-memory buffers for later entries and extractions, as it keeps its streaming
