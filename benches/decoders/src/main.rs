@@ -37,6 +37,20 @@ fn entries_of(bytes: &[u8]) -> Vec<Entry> {
     out
 }
 
+/// One decoder's column: the best of 5 times to decode every entry with `decode`,
+/// which returns the length of what it wrote, checked against the entry's size.
+fn column(entries: &[Entry], mut decode: impl FnMut(&Entry) -> usize) -> (Duration, u64) {
+    best(|| {
+        let mut sum = 0u64;
+        for e in entries {
+            let n = decode(e);
+            assert_eq!(n, e.size);
+            sum += n as u64;
+        }
+        sum
+    })
+}
+
 fn best<F: FnMut() -> u64>(mut f: F) -> (Duration, u64) {
     let mut b = Duration::MAX;
     let mut check = 0;
@@ -140,126 +154,81 @@ fn main() {
         let max = entries.iter().map(|e| e.size).max().unwrap_or(0);
         let mut out = vec![0u8; max + 1];
         let mut cols = Vec::new();
-        // zlib-rs streaming, 64 KiB in / 256 KiB out, as execute.rs does.
+        // zlib-rs streaming, 64 KiB in / 256 KiB out, as execute.rs does; the only
+        // column that also checks the CRC-32.
         let mut d = flate2::Decompress::new(false);
         let mut obuf = vec![0u8; 256 << 10];
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                d.reset(false);
-                let mut h = crc32fast::Hasher::new();
-                let mut pos = 0;
-                let mut n = 0;
-                loop {
-                    let end = (pos + (64 << 10)).min(e.data.len());
-                    let (bi, bo) = (d.total_in(), d.total_out());
-                    let st = d
-                        .decompress(&e.data[pos..end], &mut obuf, flate2::FlushDecompress::None)
-                        .unwrap();
-                    pos += (d.total_in() - bi) as usize;
-                    let p = (d.total_out() - bo) as usize;
-                    n += p;
-                    h.update(&obuf[..p]);
-                    if st == flate2::Status::StreamEnd {
-                        break;
-                    }
+        cols.push(column(entries, |e| {
+            d.reset(false);
+            let mut h = crc32fast::Hasher::new();
+            let mut pos = 0;
+            let mut n = 0;
+            loop {
+                let end = (pos + (64 << 10)).min(e.data.len());
+                let (bi, bo) = (d.total_in(), d.total_out());
+                let st = d
+                    .decompress(&e.data[pos..end], &mut obuf, flate2::FlushDecompress::None)
+                    .unwrap();
+                pos += (d.total_in() - bi) as usize;
+                let p = (d.total_out() - bo) as usize;
+                n += p;
+                h.update(&obuf[..p]);
+                if st == flate2::Status::StreamEnd {
+                    break;
                 }
-                assert_eq!((n, h.finalize()), (e.size, e.crc));
-                sum += n as u64;
             }
-            sum
-        });
-        cols.push((t, c));
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                let (o, rc) = zlib_rs::decompress_slice(
-                    &mut out[..e.size + 1],
-                    &e.data,
-                    zlib_rs::InflateConfig { window_bits: -15 },
-                );
-                assert_eq!(rc, zlib_rs::ReturnCode::Ok);
-                assert_eq!(o.len(), e.size);
-                sum += o.len() as u64;
-            }
-            sum
-        });
-        cols.push((t, c));
+            assert_eq!(h.finalize(), e.crc);
+            n
+        }));
+        cols.push(column(entries, |e| {
+            let (o, rc) = zlib_rs::decompress_slice(
+                &mut out[..e.size + 1],
+                &e.data,
+                zlib_rs::InflateConfig { window_bits: -15 },
+            );
+            assert_eq!(rc, zlib_rs::ReturnCode::Ok);
+            o.len()
+        }));
         let mut ld = libdeflater::Decompressor::new();
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                let n = ld.deflate_decompress(&e.data, &mut out[..e.size]).unwrap();
-                assert_eq!(n, e.size);
-                sum += n as u64;
-            }
-            sum
-        });
-        cols.push((t, c));
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                let o = zune_inflate::DeflateDecoder::new_with_options(
-                    &e.data,
-                    zune_inflate::DeflateOptions::default()
-                        .set_size_hint(e.size)
-                        .set_limit(e.size + 1),
-                )
-                .decode_deflate()
-                .unwrap();
-                assert_eq!(o.len(), e.size);
-                sum += o.len() as u64;
-            }
-            sum
-        });
-        cols.push((t, c));
+        cols.push(column(entries, |e| {
+            ld.deflate_decompress(&e.data, &mut out[..e.size]).unwrap()
+        }));
+        cols.push(column(entries, |e| {
+            zune_inflate::DeflateDecoder::new_with_options(
+                &e.data,
+                zune_inflate::DeflateOptions::default()
+                    .set_size_hint(e.size)
+                    .set_limit(e.size + 1),
+            )
+            .decode_deflate()
+            .unwrap()
+            .len()
+        }));
         let mut mo = Box::new(miniz_oxide::inflate::core::DecompressorOxide::new());
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                mo.init();
-                let (st, _, n) = miniz_oxide::inflate::core::decompress(&mut mo, &e.data, &mut out[..e.size + 1], 0, miniz_oxide::inflate::core::inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF);
-                assert_eq!(st, miniz_oxide::inflate::TINFLStatus::Done);
-                assert_eq!(n, e.size);
-                sum += n as u64;
-            }
-            sum
-        });
-        cols.push((t, c));
-        let (t, c) = best(|| {
-            let mut sum = 0u64;
-            for e in entries {
-                // fdeflate reads only zlib streams: wrap the raw stream (copying it, counted).
-                let mut z = Vec::with_capacity(e.data.len() + 6);
-                z.extend_from_slice(&[0x78, 0x9c]);
-                z.extend_from_slice(&e.data);
-                z.extend_from_slice(&[0; 4]);
-                let mut fd = fdeflate::Decompressor::new();
-                fd.ignore_adler32();
-                let (_, n) = fd.read(&z, &mut out[..e.size + 1], 0, true).unwrap();
-                assert!(fd.is_done());
-                assert_eq!(n, e.size);
-                sum += n as u64;
-            }
-            sum
-        });
-        cols.push((t, c));
+        cols.push(column(entries, |e| {
+            mo.init();
+            let (st, _, n) = miniz_oxide::inflate::core::decompress(&mut mo, &e.data, &mut out[..e.size + 1], 0, miniz_oxide::inflate::core::inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF);
+            assert_eq!(st, miniz_oxide::inflate::TINFLStatus::Done);
+            n
+        }));
+        cols.push(column(entries, |e| {
+            // fdeflate reads only zlib streams: wrap the raw stream (copying it, counted).
+            let mut z = Vec::with_capacity(e.data.len() + 6);
+            z.extend_from_slice(&[0x78, 0x9c]);
+            z.extend_from_slice(&e.data);
+            z.extend_from_slice(&[0; 4]);
+            let mut fd = fdeflate::Decompressor::new();
+            fd.ignore_adler32();
+            let (_, n) = fd.read(&z, &mut out[..e.size + 1], 0, true).unwrap();
+            assert!(fd.is_done());
+            n
+        }));
         // ISA-L's igzip (`--features isal`, needs nasm and autotools): its one-shot
         // stateless inflate, its fastest mode when the size is known.
         #[cfg(feature = "isal")]
-        {
-            let (t, c) = best(|| {
-                let mut sum = 0u64;
-                for e in entries {
-                    let n = isal::decompress_into(&e.data, &mut out[..e.size], isal::Codec::Deflate)
-                        .unwrap();
-                    assert_eq!(n, e.size);
-                    sum += n as u64;
-                }
-                sum
-            });
-            cols.push((t, c));
-        }
+        cols.push(column(entries, |e| {
+            isal::decompress_into(&e.data, &mut out[..e.size], isal::Codec::Deflate).unwrap()
+        }));
         // crc32fast over the outputs (libdeflate's output still in `out` only for the last; use data sized buffers)
         let (t, _) = best(|| {
             let mut s = 0u64;
