@@ -5,6 +5,17 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
+
+use crate::fs::FsError;
+
+/// The I/O error out of its `Arc` (the file system layer shares its errors; the
+/// unzipper's own are owned): the error itself when nobody else holds it, which is
+/// always the case for an error the layer has just returned.
+pub(crate) fn unshare(source: Arc<io::Error>) -> io::Error {
+    Arc::try_unwrap(source)
+        .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string()))
+}
 
 /// Why [`Unzipper::unzip`](crate::Unzipper::unzip) did not produce its destination.
 ///
@@ -646,6 +657,11 @@ pub enum UnzipError {
         #[source]
         source: std::io::Error,
     },
+    /// The file system layer refused or failed to stage, check or publish: a link
+    /// or another directory in place of the staging directory (never followed,
+    /// nothing published), or a destination that is a link.
+    #[error(transparent)]
+    Fs(#[from] FsError),
     /// Renaming the staging directory to `dest` failed.
     #[error("cannot rename {staging} to {dest}")]
     Publish {
@@ -660,6 +676,18 @@ pub enum UnzipError {
 }
 
 impl UnzipError {
+    /// The unzipper's reading of a file system layer error: I/O on a path is a
+    /// [`UnzipError::Write`] of that path, the rest is [`UnzipError::Fs`].
+    pub(crate) fn from_fs(error: FsError) -> UnzipError {
+        match error {
+            FsError::Io { path, source, .. } => UnzipError::Write {
+                path,
+                source: unshare(source),
+            },
+            other => UnzipError::Fs(other),
+        }
+    }
+
     /// [`UnzipError::Write`] of `path`, for `map_err`.
     pub(crate) fn write(path: &Path) -> impl Fn(io::Error) -> UnzipError + Copy + '_ {
         move |source| UnzipError::Write {

@@ -32,8 +32,10 @@
 //!   the board (behind its mutex: the next file, the helpers at work), the
 //!   [`Failures`], and the progress counters.
 //! - A worker writes exactly one path per file it takes, its entry's, created with
-//!   `O_CREAT|O_EXCL` (`create_new`), so it never follows a link or touches another
-//!   entry's file.
+//!   `O_CREAT|O_EXCL` relative to the staging directory's handle, with no link
+//!   followed in any component (`crate::fs`), so it never writes through a link
+//!   (one swapped in for a directory of the tree while it is written included) or
+//!   touches another entry's file.
 //! - The error returned is the one of the lowest failing entry index, whatever the
 //!   timing: an entry is skipped (or abandoned between buffers) only once an entry with
 //!   a *lower* index has failed, so every entry below the final lowest failure has run
@@ -44,7 +46,7 @@
 use std::any::Any;
 use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -55,6 +57,7 @@ use super::error::UnzipError;
 use super::plan::{FileEntry, Plan};
 use super::platform;
 use super::progress::Tracker;
+use crate::fs::Dir;
 
 /// The lowest failing index and its error, and the first panic, shared by the workers.
 struct Failures {
@@ -99,7 +102,7 @@ struct Context {
     files: Vec<FileEntry>,
     archive_file: File,
     archive: PathBuf,
-    root: PathBuf,
+    root: Dir,
     needs_chmod: bool,
     durable: bool,
     in_memory_limit: usize,
@@ -115,7 +118,8 @@ pub(crate) struct FileJobs {
     pub(crate) files: Vec<FileEntry>,
     pub(crate) archive_file: File,
     pub(crate) archive: PathBuf,
-    pub(crate) root: PathBuf,
+    /// The directory the files go under (a handle: nothing is resolved by path).
+    pub(crate) root: Dir,
     pub(crate) needs_chmod: bool,
     /// Flush each file's data to the device before reporting it done.
     pub(crate) durable: bool,
@@ -124,22 +128,40 @@ pub(crate) struct FileJobs {
     pub(crate) tracker: Tracker,
 }
 
-/// Creates every directory of the plan under `root`, parents first.
+/// Creates every directory of the plan under `root`, parents first, and returns
+/// whether files need an explicit mode: `needs_chmod` if the caller knows (it created
+/// `root` with 0o755 and saw what the umask left), else what the first directory
+/// created here shows (no directory: assume so, a `chmod` per file of a flat archive).
 ///
 /// Sequential on purpose: directories are few next to files (a wheel has about one
 /// per ten files), `mkdir` on one parent serialises on that parent's inode lock in
 /// the kernel anyway, and creating them all up front lets each file job do a single
 /// `open` instead of a `create_dir_all` that would `stat` every ancestor and race
-/// with its siblings.
-pub(crate) fn create_dirs(plan: &Plan, root: &Path, needs_chmod: bool) -> Result<(), UnzipError> {
+/// with its siblings. Each `mkdir` is relative to its parent, reached from `root`
+/// without following a link.
+pub(crate) fn create_dirs(
+    plan: &Plan,
+    root: &Dir,
+    needs_chmod: Option<bool>,
+) -> Result<bool, UnzipError> {
+    let mut needs_chmod = needs_chmod;
     for dir in &plan.dirs {
-        let path = root.join(dir);
-        platform::create_dir(&path).map_err(UnzipError::write(&path))?;
-        if needs_chmod {
-            platform::set_dir_mode(&path).map_err(UnzipError::write(&path))?;
+        let path = root.path().join(dir);
+        let exact = needs_chmod.unwrap_or(false);
+        root.make_dir_beneath(dir, exact)
+            .map_err(UnzipError::write(&path))?;
+        if needs_chmod.is_none() {
+            let made = root
+                .open_dir_beneath(dir)
+                .map_err(UnzipError::write(&path))?;
+            let strips = made.permissions().map_err(UnzipError::write(&path))? & 0o777 != 0o755;
+            if strips {
+                made.set_dir_mode().map_err(UnzipError::write(&path))?;
+            }
+            needs_chmod = Some(strips);
         }
     }
-    Ok(())
+    Ok(needs_chmod.unwrap_or(true))
 }
 
 /// Writes every file of `jobs`, on the calling thread and on helpers spawned on `pool`
@@ -263,10 +285,13 @@ impl Context {
 
 /// Creates one file and fills it with its entry's checked content.
 fn write_entry(ctx: &Context, entry: &FileEntry) -> Result<(), Stop> {
-    let path = ctx.root.join(&entry.path);
+    let path = ctx.root.path().join(&entry.path);
     let mode = platform::file_mode(entry.executable);
     let write_err = |path: &PathBuf, source| Stop::Failed(UnzipError::write(path)(source));
-    let mut out = platform::create_file(&path, mode).map_err(|e| write_err(&path, e))?;
+    let mut out = ctx
+        .root
+        .create_file_beneath(&entry.path, mode)
+        .map_err(|e| write_err(&path, e))?;
     if ctx.needs_chmod {
         platform::set_file_mode(&out, mode).map_err(|e| write_err(&path, e))?;
     }

@@ -139,7 +139,7 @@ impl FsRules {
 
 /// Characters Windows does not allow in a file name. (Control characters and `\`
 /// are refused on every platform, by `name.rs`; `/` separates components.)
-const WINDOWS_FORBIDDEN: [char; 7] = ['<', '>', ':', '"', '|', '?', '*'];
+pub(crate) const WINDOWS_FORBIDDEN: [char; 7] = ['<', '>', ':', '"', '|', '?', '*'];
 
 /// A case fold at least as wide as NTFS's (simple uppercase mapping) and APFS's
 /// (Unicode case folding): full lowercase, then full uppercase. It merges a few
@@ -153,7 +153,7 @@ fn fold_case(s: &str) -> String {
 /// digits ¹ ² ³ Windows also accepts there), `CONIN$` and `CONOUT$`, in any case, alone
 /// or followed by an extension (`nul.txt`, `Con.tar.gz`) or by spaces before it: Windows
 /// opens the device instead of a file by that name.
-fn is_windows_device_name(component: &str) -> bool {
+pub(crate) fn is_windows_device_name(component: &str) -> bool {
     let stem = component
         .split('.')
         .next()

@@ -20,7 +20,7 @@ mod decode;
 mod descriptor;
 mod error;
 mod execute;
-mod fs_names;
+pub(crate) mod fs_names;
 mod kind;
 mod limits;
 mod local_header;
@@ -28,7 +28,6 @@ mod name;
 mod plan;
 mod platform;
 mod progress;
-mod publish;
 mod reader;
 mod structure;
 mod tree;
@@ -41,9 +40,10 @@ use std::sync::Arc;
 pub use self::error::UnzipError;
 use self::execute::FileJobs;
 pub use self::limits::Limits;
+pub(crate) use self::progress::Label;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
-use self::publish::Staging;
+use crate::fs::{Dir, FsError, Staging, slots};
 
 /// Extracts zip archives strictly, in parallel, and atomically.
 ///
@@ -272,16 +272,25 @@ impl Unzipper {
         self
     }
 
+    /// Whether durable mode is on (see [`durable`](Self::durable)).
+    pub(crate) fn is_durable(&self) -> bool {
+        self.durable
+    }
+
     /// Extracts `archive` into the new directory `dest`.
     ///
     /// Blocks until the extraction is complete or has failed. The calling thread
     /// writes files itself, helped by jobs it spawns on the thread pool; it never runs
     /// other queued pool jobs while it waits, and never needs a helper to start, so
     /// the call is safe from any thread, a rayon worker's included (see
-    /// [`thread_pool`](Self::thread_pool)). `dest` must not exist; its parent must. On success `dest`
-    /// appears at once, complete (one `rename`). On any error, and on a panic in a
-    /// worker or in the progress callback, the staging directory is removed and
-    /// `dest` is left as it was: absent, or someone else's.
+    /// [`thread_pool`](Self::thread_pool)). `dest` must not exist; its parent must.
+    /// On success `dest` appears at once, complete (one rename that never replaces
+    /// anything). On any error, and on a panic in a worker or in the progress
+    /// callback, the staging directory is removed and `dest` is left as it was:
+    /// absent, or someone else's. Either way the parent holds nothing more than
+    /// before besides `dest` (the staging slot and its lock file are removed; only a
+    /// process killed half-way leaves them, and the next extraction of the same
+    /// `dest` removes them).
     ///
     /// # Errors
     ///
@@ -294,7 +303,9 @@ impl Unzipper {
     ///   [`UnzipError::ExceedsDeclaredSize`], [`UnzipError::CorruptData`]): of all
     ///   failing entries, the one with the lowest index, whatever the thread timing.
     /// - I/O errors with the path involved: [`UnzipError::OpenArchive`],
-    ///   [`UnzipError::ReadArchive`], [`UnzipError::Write`], [`UnzipError::Publish`].
+    ///   [`UnzipError::ReadArchive`], [`UnzipError::Write`], [`UnzipError::Publish`],
+    ///   and [`UnzipError::Fs`] for the staging directory (a link or another
+    ///   directory swapped in for it is refused, never followed).
     ///
     /// # Panics
     ///
@@ -308,16 +319,22 @@ impl Unzipper {
     /// let dir = tempfile::tempdir().unwrap();
     /// let archive = dir.path().join("not-a.zip");
     /// std::fs::write(&archive, b"hello").unwrap();
-    /// let err = Unzipper::new().unzip(&archive, &dir.path().join("out")).unwrap_err();
+    /// let err = Unzipper::new().unzip(&archive, dir.path().join("out")).unwrap_err();
     /// assert!(matches!(err, UnzipError::CentralDirectory { .. }));
-    /// assert!(!dir.path().join("out").exists());
+    /// // Nothing was left beside the archive: no `out`, no staging, no lock file.
+    /// assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     /// ```
-    pub fn unzip(&self, archive: &Path, dest: &Path) -> Result<Extracted, UnzipError> {
+    pub fn unzip(
+        &self,
+        archive: impl AsRef<Path>,
+        dest: impl AsRef<Path>,
+    ) -> Result<Extracted, UnzipError> {
+        let (archive, dest) = (archive.as_ref(), dest.as_ref());
         let invalid = || UnzipError::InvalidDestination {
             dest: dest.to_owned(),
         };
         let dest_name = dest.file_name().ok_or_else(invalid)?;
-        let parent = match dest.parent().ok_or_else(invalid)? {
+        let parent_path = match dest.parent().ok_or_else(invalid)? {
             p if p.as_os_str().is_empty() => Path::new("."),
             p => p,
         };
@@ -329,10 +346,10 @@ impl Unzipper {
         let file = open_archive(archive)?;
         // Entries are written under the staging directory and end up under `dest`:
         // their paths must fit under the longer of the two.
-        let base_len = dest
-            .as_os_str()
-            .len()
-            .max(publish::staging_len_bound(parent, dest_name));
+        let stem = staging_stem(dest_name);
+        let staging_len =
+            parent_path.as_os_str().len() + 1 + slots::slot_names(&stem, usize::MAX).0.len();
+        let base_len = dest.as_os_str().len().max(staging_len);
         let plan = plan::plan(&file, archive, &self.limits, base_len)?;
         let extracted = Extracted {
             dest: dest.to_owned(),
@@ -340,17 +357,138 @@ impl Unzipper {
             dirs: plan.dirs.len(),
             bytes: plan.total_bytes,
         };
+        let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
+        let staging = Staging::in_slot(&parent, &stem).map_err(UnzipError::from_fs)?;
+        let root = staging.dir_handle().expect("a slot stages a directory");
+        let label = Label {
+            archive: Arc::from(archive),
+            id: None,
+        };
+        self.extract(plan, file, &label, root, Some(staging.needs_chmod()))?;
+        staging
+            .publish(dest_name, self.durable)
+            .map_err(|error| match error {
+                FsError::Exists { .. } => UnzipError::DestinationExists {
+                    dest: dest.to_owned(),
+                },
+                FsError::Io {
+                    op: "rename",
+                    path,
+                    source,
+                } => UnzipError::Publish {
+                    staging: path,
+                    dest: dest.to_owned(),
+                    source: error::unshare(source),
+                },
+                other => UnzipError::from_fs(other),
+            })?;
+        Ok(extracted)
+    }
 
-        let staging = Staging::create(parent, dest_name)?;
-        execute::create_dirs(&plan, staging.path(), staging.needs_chmod())?;
-        let tracker = Tracker::new(self.progress.clone(), plan.files.len(), plan.total_bytes);
+    /// Extracts `archive` into the existing directory `dir`, which should be empty:
+    /// the staging directory of a cache build, say
+    /// ([`DiskCache::get_or_build`](crate::DiskCache::get_or_build) hands one out).
+    /// No staging and no publishing of its own: the caller decides what becomes of
+    /// `dir`, complete or not.
+    ///
+    /// Blocks as [`unzip`](Self::unzip) does. The same plan, checks and limits apply,
+    /// and everything is created relative to `dir` without following a link (`dir`
+    /// itself must not be one). On an error, what was written so far stays in `dir`
+    /// for the caller to remove; nothing is written outside it, and an entry whose
+    /// name is already taken in `dir` fails the extraction instead of replacing it.
+    ///
+    /// # Errors
+    ///
+    /// As [`unzip`](Self::unzip), without [`UnzipError::DestinationExists`] and
+    /// [`UnzipError::Publish`]; [`UnzipError::Write`] if `dir` cannot be opened.
+    ///
+    /// # Panics
+    ///
+    /// Only if the progress callback panics, after every worker has stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let archive = dir.path().join("demo.zip");
+    /// let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive)?);
+    /// zip.start_file("pkg/data.txt", zip::write::SimpleFileOptions::default())?;
+    /// zip.write_all(b"42")?;
+    /// zip.finish()?;
+    ///
+    /// let into = dir.path().join("staging");
+    /// std::fs::create_dir(&into)?;
+    /// let done = inflight::Unzipper::new().unzip_into(&archive, &into)?;
+    /// assert_eq!((done.files, done.dest.as_path()), (1, into.as_path()));
+    /// assert_eq!(std::fs::read(into.join("pkg/data.txt"))?, b"42");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unzip_into(
+        &self,
+        archive: impl AsRef<Path>,
+        dir: impl AsRef<Path>,
+    ) -> Result<Extracted, UnzipError> {
+        let (archive, dir) = (archive.as_ref(), dir.as_ref());
+        let label = Label {
+            archive: Arc::from(archive),
+            id: None,
+        };
+        let root = open_target(dir)?;
+        self.unzip_into_dir(archive, &root, None, &label)
+    }
+
+    /// [`unzip_into`](Self::unzip_into) an open directory; `needs_chmod` when the
+    /// caller knows whether the umask strips bits of 0o755 there (it created it).
+    pub(crate) fn unzip_into_dir(
+        &self,
+        archive: &Path,
+        root: &Dir,
+        needs_chmod: Option<bool>,
+        label: &Label,
+    ) -> Result<Extracted, UnzipError> {
+        let file = open_archive(archive)?;
+        let plan = plan::plan(&file, archive, &self.limits, root.path().as_os_str().len())?;
+        let extracted = Extracted {
+            dest: root.path().to_owned(),
+            files: plan.files.len(),
+            dirs: plan.dirs.len(),
+            bytes: plan.total_bytes,
+        };
+        self.extract(plan, file, label, root, needs_chmod)?;
+        if self.durable {
+            root.sync().map_err(UnzipError::write(root.path()))?;
+        }
+        Ok(extracted)
+    }
+
+    /// The execute phase of a checked plan, under `root`: directories, then files
+    /// (and, in durable mode, every directory flushed).
+    fn extract(
+        &self,
+        plan: plan::Plan,
+        file: File,
+        label: &Label,
+        root: &Dir,
+        needs_chmod: Option<bool>,
+    ) -> Result<(), UnzipError> {
+        let needs_chmod = execute::create_dirs(&plan, root, needs_chmod)?;
+        let tracker = Tracker::new(
+            self.progress.clone(),
+            label,
+            plan.files.len(),
+            plan.total_bytes,
+        );
         tracker.start();
         let jobs = FileJobs {
             files: plan.files,
             archive_file: file,
-            archive: archive.to_owned(),
-            root: staging.path().to_owned(),
-            needs_chmod: staging.needs_chmod(),
+            archive: label.archive.to_path_buf(),
+            root: root.try_clone().map_err(UnzipError::write(root.path()))?,
+            needs_chmod,
             durable: self.durable,
             in_memory_limit: self.in_memory_limit,
             tracker,
@@ -360,13 +498,48 @@ impl Unzipper {
             // Every file's data is on the device (each job synced its own); now the
             // directory entries, children before the directories that hold them.
             for dir in plan.dirs.iter().rev() {
-                publish::sync_dir(&staging.path().join(dir))?;
+                let path = root.path().join(dir);
+                root.open_dir_beneath(dir)
+                    .and_then(|d| d.sync())
+                    .map_err(UnzipError::write(&path))?;
             }
-            publish::sync_dir(staging.path())?;
+            root.sync().map_err(UnzipError::write(root.path()))?;
         }
-        staging.publish(dest, self.durable)?;
-        Ok(extracted)
+        Ok(())
     }
+}
+
+/// `dest`'s name as it appears in its staging slots: at most [`STEM_MAX`] bytes (cut
+/// at a character boundary), so that the slot names stay under `NAME_MAX` (255)
+/// whatever the length of `dest`'s name. A name that is not UTF-8 is converted
+/// lossily: the stem only has to be the same for every extraction of one `dest`.
+fn staging_stem(dest_name: &std::ffi::OsStr) -> String {
+    let mut stem = dest_name.to_string_lossy().into_owned();
+    while stem.len() > STEM_MAX {
+        stem.pop();
+    }
+    stem
+}
+
+/// Longest stem of `dest`'s name kept in a staging name (see [`staging_stem`]).
+const STEM_MAX: usize = 200;
+
+/// Opens the directory an extraction fills in place, refusing a link there.
+fn open_target(dir: &Path) -> Result<Dir, UnzipError> {
+    Dir::open_no_follow(dir).map_err(|source| {
+        if dir
+            .symlink_metadata()
+            .is_ok_and(|meta| meta.file_type().is_symlink())
+        {
+            UnzipError::Fs(FsError::UnexpectedType {
+                path: dir.to_owned(),
+                found: "symbolic link",
+                expected: "directory",
+            })
+        } else {
+            UnzipError::write(dir)(source)
+        }
+    })
 }
 
 /// Opens the archive for reading, refusing anything but a regular file before a byte

@@ -1,6 +1,7 @@
 //! Progress reporting through a callback the caller owns; the library never prints.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -8,7 +9,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// [`Unzipper::progress`](crate::Unzipper::progress).
 ///
 /// Only regular files count: directories are all created, in one go, before the first
-/// report. `bytes_*` are declared uncompressed sizes.
+/// report. `bytes_*` are declared uncompressed sizes. Each report names the archive it
+/// is about and, for an extraction a cache runs, the cache id, so one callback can
+/// serve many extractions at once.
 ///
 /// # Examples
 ///
@@ -38,9 +41,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Progress {
+    /// The archive being extracted, as the caller named it.
+    pub archive: Arc<Path>,
+    /// The cache id this extraction is for, when an
+    /// [`UnzipCache`](crate::UnzipCache) runs it; `None` for a plain
+    /// [`Unzipper::unzip`](crate::Unzipper::unzip).
+    pub id: Option<Arc<str>>,
     /// Files completely written and checked.
     pub files_done: usize,
     /// Files in the archive.
@@ -62,6 +71,8 @@ pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 /// reports in either order: a callback can see `files_done` 7 before 6.
 pub(crate) struct Tracker {
     callback: Option<ProgressFn>,
+    archive: Arc<Path>,
+    id: Option<Arc<str>>,
     files_done: AtomicUsize,
     bytes_done: AtomicU64,
     files_total: usize,
@@ -69,9 +80,16 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    pub(crate) fn new(callback: Option<ProgressFn>, files_total: usize, bytes_total: u64) -> Self {
+    pub(crate) fn new(
+        callback: Option<ProgressFn>,
+        label: &Label,
+        files_total: usize,
+        bytes_total: u64,
+    ) -> Self {
         Tracker {
             callback,
+            archive: Arc::clone(&label.archive),
+            id: label.id.clone(),
             files_done: AtomicUsize::new(0),
             bytes_done: AtomicU64::new(0),
             files_total,
@@ -82,11 +100,7 @@ impl Tracker {
     /// Reports the starting point (nothing done yet).
     pub(crate) fn start(&self) {
         if let Some(callback) = &self.callback {
-            callback(Progress {
-                files_total: self.files_total,
-                bytes_total: self.bytes_total,
-                ..Progress::default()
-            });
+            callback(self.report(0, 0));
         }
     }
 
@@ -96,14 +110,28 @@ impl Tracker {
         let files_done = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
         let bytes_done = self.bytes_done.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if let Some(callback) = &self.callback {
-            callback(Progress {
-                files_done,
-                files_total: self.files_total,
-                bytes_done,
-                bytes_total: self.bytes_total,
-            });
+            callback(self.report(files_done, bytes_done));
         }
     }
+
+    fn report(&self, files_done: usize, bytes_done: u64) -> Progress {
+        Progress {
+            archive: Arc::clone(&self.archive),
+            id: self.id.clone(),
+            files_done,
+            files_total: self.files_total,
+            bytes_done,
+            bytes_total: self.bytes_total,
+        }
+    }
+}
+
+/// What an extraction's progress reports name: the archive, and the cache id if a
+/// cache runs it.
+#[derive(Debug, Clone)]
+pub(crate) struct Label {
+    pub(crate) archive: Arc<Path>,
+    pub(crate) id: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Tracker {

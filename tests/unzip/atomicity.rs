@@ -197,7 +197,7 @@ fn a_missing_archive_and_an_unusable_destination_are_reported_with_their_paths()
     assert_matches!(Unzipper::new().unzip(&missing, &scene.dest), Err(E::OpenArchive { archive, .. }) if archive == missing);
     let archive = &scene.archive;
     assert_matches!(
-        Unzipper::new().unzip(archive, "/".as_ref()),
+        Unzipper::new().unzip(archive, "/"),
         Err(E::InvalidDestination { .. })
     );
     let no_parent = scene.root.path().join("nope/dest");
