@@ -86,7 +86,7 @@
 //! let unzipper = Unzipper::new()                 // Send + Sync + Clone + Debug
 //!     .limits(Limits::default())                // checked before anything is written
 //!     .progress(|p: Progress| { let _ = p.files_done; }); // the library never prints
-//! let done = unzipper.unzip("numpy.whl".as_ref(), "cache/numpy".as_ref())?; // blocks
+//! let done = unzipper.unzip("numpy.whl", "cache/numpy")?; // blocks
 //! println!("{} files, {} dirs, {} bytes in {}", done.files, done.dirs, done.bytes, done.dest.display());
 //! # Ok(())
 //! # }
@@ -205,11 +205,16 @@
 
 mod assertions;
 mod cache;
+mod fs;
 mod once_map;
 mod sync;
 mod unzip;
 
-pub use cache::{CacheError, CacheStats, UnzipCache};
+pub use cache::{
+    CacheError, CacheEvent, CacheStats, DiskCache, DiskCacheError, DiskCacheStats, InFlightBuild,
+    Outcome, Phase, Resolution, UnzipCache,
+};
+pub use fs::FsError;
 pub use once_map::{Entry, Guard, InFlight, JobError, OnceMap, TryInitError, WaitError, Waiter};
 pub use unzip::{Extracted, Limits, Progress, UnzipError, Unzipper};
 

@@ -65,7 +65,7 @@ fn refused() -> io::Error {
 fn an_archive_that_cannot_be_opened_names_it_once_and_its_os_error_once() {
     let dir = tempfile::tempdir().unwrap();
     let error = Unzipper::new()
-        .unzip(&dir.path().join("missing.whl"), &dir.path().join("out"))
+        .unzip(dir.path().join("missing.whl"), dir.path().join("out"))
         .unwrap_err();
     assert!(matches!(error, UnzipError::OpenArchive { .. }), "{error:?}");
     assert_each_cause_once(&error, 2);
@@ -77,7 +77,7 @@ fn an_archive_that_is_not_a_zip_names_it_once_and_the_parser_error_once() {
     let archive = dir.path().join("not.zip");
     std::fs::write(&archive, b"not a zip archive at all, just text").unwrap();
     let error = Unzipper::new()
-        .unzip(&archive, &dir.path().join("out"))
+        .unzip(&archive, dir.path().join("out"))
         .unwrap_err();
     assert!(
         matches!(error, UnzipError::CentralDirectory { .. }),
@@ -127,7 +127,7 @@ fn a_failed_extraction_through_the_cache_shows_each_cause_once() {
     let dir = tempfile::tempdir().unwrap();
     let cache = UnzipCache::new(dir.path().join("cache"));
     let error = cache
-        .unzip(&dir.path().join("missing.whl"), "missing")
+        .unzip(dir.path().join("missing.whl"), "missing")
         .unwrap_err();
     assert!(matches!(error, CacheError::Unzip(_)), "{error:?}");
     // CacheError is transparent over the UnzipError: the archive, then the OS error.

@@ -224,7 +224,7 @@ fn an_id_already_complete_on_disk_is_returned_without_extracting() {
     let cache = UnzipCache::new(&root);
     // The archive does not even exist: nothing is read.
     let path = cache
-        .unzip(&dir.path().join("missing.whl"), "done-1.0")
+        .unzip(dir.path().join("missing.whl"), "done-1.0")
         .unwrap();
     assert_eq!(path, root.join("done-1.0"));
     let stats = cache.stats();
