@@ -218,6 +218,29 @@ pub use fs::FsError;
 pub use once_map::{Entry, Guard, InFlight, JobError, OnceMap, TryInitError, WaitError, Waiter};
 pub use unzip::{Extracted, Limits, Progress, UnzipError, Unzipper};
 
+/// The file system layer's protocols, generic over their directory operations, for
+/// the shuttle models of `shuttle-tests/`, which run them over a simulated directory
+/// in which processes die between any two calls. Only under `--cfg shuttle`.
+#[cfg(shuttle)]
+#[doc(hidden)]
+pub mod model {
+    /// Lock files removed by their holder ([`crate::fs::lock`]'s protocol).
+    pub mod lock {
+        pub use crate::fs::lock::{Acquired, Held, LockSpace, Wait, lock};
+    }
+    /// Staging slots beside a destination.
+    pub mod slots {
+        pub use crate::fs::slots::{slot_names, sweep, take};
+    }
+    /// `root/<id>` built once across processes.
+    pub mod entry {
+        pub use crate::fs::entry::{
+            EntryError, Resolved, Shape, find, get_or_build, lock_name, staging_name, sweep,
+        };
+    }
+    pub use crate::fs::space::{Kind, Space};
+}
+
 /// The README's examples, compiled and run as doc tests so the README stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
