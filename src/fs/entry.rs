@@ -107,7 +107,8 @@ pub fn find<S: Space>(space: &S, id: &str, shape: Shape) -> Result<bool, FsError
             found: match other {
                 Kind::Dir => "directory",
                 Kind::File => "file",
-                _ => "symbolic link or special file",
+                Kind::Link => "symbolic link",
+                _ => "special file",
             },
             expected: shape.describe(),
         }),

@@ -23,7 +23,9 @@ pub enum Kind {
     Dir,
     /// A regular file.
     File,
-    /// A link or a special file: never followed, never used.
+    /// A symbolic link (or junction): never followed, never used.
+    Link,
+    /// A FIFO, socket or device: never used.
     Other,
 }
 
@@ -90,7 +92,8 @@ impl Space for Dir {
             Found::Missing => Kind::Missing,
             Found::Dir => Kind::Dir,
             Found::File => Kind::File,
-            Found::Symlink | Found::Other(_) => Kind::Other,
+            Found::Symlink => Kind::Link,
+            Found::Other(_) => Kind::Other,
         })
     }
 

@@ -54,7 +54,9 @@ pub(crate) struct Staging<'p> {
 /// How many times a removal is tried when the process is out of file descriptors:
 /// removing a tree needs one per level, and the descriptors of the failing job's
 /// other threads are being closed at that moment.
-const REMOVAL_ATTEMPTS: u32 = 8;
+const REMOVAL_ATTEMPTS: u32 = 16;
+/// The longest pause between two removal attempts (about 2.5 s in all).
+const REMOVAL_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl<'p> Staging<'p> {
     /// A fresh staging directory in the lowest free slot of `stem` in `parent`; also
@@ -227,21 +229,28 @@ fn sync_tree(dir: &Dir) -> io::Result<()> {
 
 impl Drop for Staging<'_> {
     fn drop(&mut self) {
-        // Close our handle first: on Windows an open handle keeps a directory from
-        // going away.
-        self.filling = None;
+        let filling = self.filling.take();
         if self.published {
             return;
         }
         // Nothing to report to: the caller already gets the error (or panic) that
-        // brought us here. Out of descriptors, wait for the failing job's other
-        // threads to close theirs and try again; if it still fails, the entry stays,
-        // and the next job that takes this slot or id removes it (our lock is
-        // released right after this).
+        // brought us here. The directory is emptied through our own handle, which
+        // needs no new descriptor at its top level; out of descriptors, we wait for
+        // the failing job's other threads to close theirs and try again. If it still
+        // fails, the entry stays, and the next job that takes this slot or id removes
+        // it (our lock is released right after this).
+        let mut contents = match filling {
+            Some(Filling::Dir(dir)) => Some(dir),
+            // Closed first: on Windows an open handle keeps a file from going away.
+            _ => None,
+        };
         for attempt in 0..REMOVAL_ATTEMPTS {
-            match self.parent.remove_tree(&self.name) {
+            let emptied = contents.take().map_or(Ok(()), Dir::empty_out);
+            match emptied.and_then(|()| self.parent.remove_tree(&self.name)) {
                 Err(e) if out_of_descriptors(&e) && attempt + 1 < REMOVAL_ATTEMPTS => {
-                    std::thread::sleep(std::time::Duration::from_millis(5 << attempt));
+                    std::thread::sleep(
+                        REMOVAL_PAUSE.min(std::time::Duration::from_millis(5 << attempt)),
+                    );
                 }
                 _ => break,
             }

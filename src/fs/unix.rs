@@ -249,6 +249,13 @@ impl Dir {
         remove_at(self.fd.as_fd(), name)
     }
 
+    /// Removes everything in this directory through its own handle, and closes it
+    /// (the directory itself stays, empty, for its parent to remove). Needs no
+    /// descriptor for this level, so it works when the process has none left.
+    pub(crate) fn empty_out(self) -> io::Result<()> {
+        remove_contents(self.fd)
+    }
+
     /// Renames `from` to `to`, both in this directory, failing with
     /// [`io::ErrorKind::AlreadyExists`] if `to` exists.
     ///
@@ -376,8 +383,12 @@ fn open_dir_at(at: std::os::fd::BorrowedFd<'_>, name: &OsStr) -> io::Result<Owne
 
 /// The raw names in the directory `at` (without `.` and `..`).
 fn list_at(at: std::os::fd::BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
+    read_names(&mut rustix::fs::Dir::read_from(at)?)
+}
+
+fn read_names(dir: &mut rustix::fs::Dir) -> io::Result<Vec<Vec<u8>>> {
     let mut names = Vec::new();
-    for entry in rustix::fs::Dir::read_from(at)? {
+    while let Some(entry) = dir.read() {
         let name = entry?.file_name().to_bytes().to_vec();
         if name != b"." && name != b".." {
             names.push(name);
@@ -386,30 +397,47 @@ fn list_at(at: std::os::fd::BorrowedFd<'_>) -> io::Result<Vec<Vec<u8>>> {
     Ok(names)
 }
 
-/// Removes `name` in `at` and, if it is a directory, everything under it first.
+/// Removes `name` in `at` and, if it is a directory, everything under it first. An
+/// empty directory, a file or a link goes without opening anything (so removal works
+/// even when the process is out of descriptors); a directory with contents costs one
+/// descriptor per level.
 fn remove_at(at: std::os::fd::BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    match rustix::fs::unlinkat(at, name, AtFlags::REMOVEDIR) {
+        Ok(()) | Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(rustix::io::Errno::NOTEMPTY | rustix::io::Errno::EXIST) => {}
+        // A file, a link (removed itself, never entered), a FIFO.
+        Err(rustix::io::Errno::NOTDIR) => {
+            return match rustix::fs::unlinkat(at, name, AtFlags::empty()) {
+                Err(rustix::io::Errno::NOENT) => Ok(()),
+                other => Ok(other?),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    }
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     match rustix::fs::openat(at, name, flags, Mode::empty()) {
-        Ok(dir) => {
-            // Read every name first, then remove: a directory is not read while it
-            // changes.
-            for child in list_at(dir.as_fd())? {
-                remove_at(dir.as_fd(), OsStr::from_bytes(&child))?;
-            }
-            drop(dir);
-            match rustix::fs::unlinkat(at, name, AtFlags::REMOVEDIR) {
-                Err(rustix::io::Errno::NOENT) => Ok(()),
-                other => Ok(other?),
-            }
-        }
-        Err(rustix::io::Errno::NOENT) => Ok(()),
-        // A file, a link (`ELOOP`; `ENOTDIR` on some systems), a FIFO: the name goes.
-        Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => {
-            match rustix::fs::unlinkat(at, name, AtFlags::empty()) {
-                Err(rustix::io::Errno::NOENT) => Ok(()),
-                other => Ok(other?),
-            }
-        }
-        Err(e) => Err(e.into()),
+        Ok(dir) => remove_contents(dir)?,
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        // Replaced by a file or a link since: remove the name, never enter it.
+        Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => {}
+        Err(e) => return Err(e.into()),
     }
+    match rustix::fs::unlinkat(at, name, AtFlags::REMOVEDIR) {
+        Err(rustix::io::Errno::NOENT) => Ok(()),
+        Err(rustix::io::Errno::NOTDIR) => Ok(rustix::fs::unlinkat(at, name, AtFlags::empty())?),
+        other => Ok(other?),
+    }
+}
+
+/// Removes everything in the open directory `dir`, through it (no descriptor besides
+/// `dir` itself at this level), and closes it. Every name is read first, then
+/// removed: a directory is not read while it changes.
+fn remove_contents(dir: OwnedFd) -> io::Result<()> {
+    let mut dir = rustix::fs::Dir::new(dir)?;
+    let children = read_names(&mut dir)?;
+    let at = dir.fd()?;
+    for child in children {
+        remove_at(at, OsStr::from_bytes(&child))?;
+    }
+    Ok(())
 }

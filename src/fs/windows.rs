@@ -215,6 +215,15 @@ impl Dir {
         }
     }
 
+    /// Removes everything in this directory, and closes the handle (the directory
+    /// itself stays, empty, for its parent to remove).
+    pub(crate) fn empty_out(self) -> io::Result<()> {
+        for name in self.list()? {
+            self.remove_tree(&name)?;
+        }
+        Ok(())
+    }
+
     /// Renames `from` to `to` in this directory, never replacing `to`
     /// ([`io::ErrorKind::AlreadyExists`] if it exists).
     ///
