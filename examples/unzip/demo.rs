@@ -60,10 +60,17 @@ pub(crate) fn demo_set(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(archives)
 }
 
+/// Writes `<stem>.whl` with `files` and, as a wheel has, `<name>-<version>.dist-info/METADATA`.
 fn write_archive(dir: &Path, stem: &str, files: &[(String, Vec<u8>)]) -> std::io::Result<PathBuf> {
     let path = dir.join(format!("{stem}.whl"));
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path)?);
-    for (name, data) in files {
+    let mut parts = stem.split('-');
+    let (name, version) = (parts.next().unwrap_or(stem), parts.next().unwrap_or("0"));
+    let metadata = (
+        format!("{name}-{version}.dist-info/METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes(),
+    );
+    for (name, data) in files.iter().chain([&metadata]) {
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .unix_permissions(if name.ends_with(".so") { 0o755 } else { 0o644 });

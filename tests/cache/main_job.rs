@@ -1,5 +1,6 @@
-//! The main job (`examples/unzip.rs`), run as a user would run it: ids come from the
-//! archives' contents, and a failure is never reported as resolved.
+//! The main job (`examples/unzip/`), run as a user would run it: ids come from the
+//! archives' contents, a failure is never reported as resolved, two processes share
+//! the caches without building anything twice, and the command line behaves.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,16 +34,20 @@ fn example_binary() -> PathBuf {
 }
 
 fn run(args: &[&Path]) -> (bool, String) {
+    let (ok, stdout, _) = run_with(args, &["--threads", "4", "--repeat", "3"]);
+    (ok, stdout)
+}
+
+/// Runs the example with `args` then `flags`; its success, stdout and stderr.
+fn run_with(args: &[&Path], flags: &[&str]) -> (bool, String, String) {
     let exe = example_binary();
     let args: Vec<PathBuf> = args.iter().map(|a| a.to_path_buf()).collect();
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
     within(secs(120), "run", move || {
-        let output = Command::new(exe)
-            .args(&args)
-            .args(["--threads", "4", "--repeat", "3"])
-            .output()
-            .unwrap();
+        let output = Command::new(exe).args(&args).args(&flags).output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        (output.status.success(), stdout)
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
     })
 }
 
@@ -66,7 +71,8 @@ fn two_archives_with_one_file_name_and_different_bytes_get_their_own_trees() {
         report.contains("each archive resolved once: yes"),
         "{report}"
     );
-    let trees: Vec<_> = std::fs::read_dir(&root)
+    let wheels = root.join("wheels");
+    let trees: Vec<_> = std::fs::read_dir(&wheels)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
@@ -74,7 +80,7 @@ fn two_archives_with_one_file_name_and_different_bytes_get_their_own_trees() {
         .collect();
     assert_eq!(trees.len(), 2);
     assert!(trees.contains(&contents(1, 12)) && trees.contains(&contents(2, 12)));
-    let ids: BTreeSet<String> = std::fs::read_dir(&root)
+    let ids: BTreeSet<String> = std::fs::read_dir(&wheels)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| !name.starts_with('.'))
@@ -106,4 +112,87 @@ fn a_failed_extraction_is_not_counted_as_resolved_and_fails_the_run() {
         report.contains("(1 extracted + 0 found on disk = 1 of 2 distinct)"),
         "{report}"
     );
+}
+
+#[test]
+fn each_wheel_s_metadata_is_a_cached_file_built_once_from_the_extracted_wheel() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = archive(dir.path(), "a-1.0.whl", 4, 6);
+    let b = archive(dir.path(), "b-1.0.whl", 5, 6);
+    let root = dir.path().join("cache");
+    let (ok, report) = run(&[&a, &b, Path::new("--into"), &root]);
+    assert!(ok, "{report}");
+    assert!(
+        report.contains(
+            "each metadata file resolved once: yes (2 written + 0 found on disk = 2 of 2 distinct)"
+        ),
+        "{report}"
+    );
+    let metadata: Vec<PathBuf> = std::fs::read_dir(root.join("metadata"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(metadata.len(), 2, "{metadata:?}");
+    for file in metadata {
+        // Not wheels: a summary of the top-level names.
+        assert!(
+            std::fs::read_to_string(file)
+                .unwrap()
+                .contains("Top-Level: pkg")
+        );
+    }
+    // A second run finds everything on disk.
+    let (ok, report) = run(&[&a, &b, Path::new("--into"), &root]);
+    assert!(ok, "{report}");
+    assert!(
+        report.contains("(0 written + 2 found on disk = 2 of 2 distinct)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn two_processes_on_one_cache_build_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let archives: Vec<PathBuf> = (0..6)
+        .map(|i| archive(dir.path(), &format!("p{i}-1.0.whl"), 10 + i, 40))
+        .collect();
+    let mut args: Vec<&Path> = archives.iter().map(PathBuf::as_path).collect();
+    let root = dir.path().join("cache");
+    args.extend([Path::new("--into"), &root]);
+    let (ok, report, stderr) = run_with(
+        &args,
+        &["--threads", "3", "--repeat", "3", "--processes", "2"],
+    );
+    assert!(ok, "{report}\n{stderr}");
+    assert!(report.contains("in each of 2 processes"), "{report}");
+    for what in [
+        "each archive resolved once",
+        "each metadata file resolved once",
+    ] {
+        assert!(report.contains(&format!("{what}: yes (")), "{report}");
+        assert!(
+            report.contains("of 6 distinct x 2 processes; none by two processes)"),
+            "{report}"
+        );
+    }
+    assert_eq!(std::fs::read_dir(root.join("wheels")).unwrap().count(), 6);
+}
+
+#[test]
+fn help_prints_the_usage_and_exits_zero() {
+    let (ok, stdout, _) = run_with(&[], &["--help"]);
+    assert!(ok);
+    assert!(stdout.starts_with("usage: unzip"), "{stdout}");
+    let (ok, _, stderr) = run_with(&[], &["--no-such-flag"]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown flag --no-such-flag"), "{stderr}");
+}
+
+#[test]
+fn a_missing_archive_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-here-1.0.whl");
+    let (ok, _, stderr) = run_with(&[&missing], &[]);
+    assert!(!ok);
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
 }
