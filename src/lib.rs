@@ -168,14 +168,16 @@
 //!    0o644 otherwise, directories 0o755, whatever the process umask; setuid, setgid
 //!    and sticky bits are never applied.
 //! 3. **Publish atomically.** Everything is written into a hidden staging directory
-//!    next to `dest` and renamed to `dest` only on success. On any error or panic
-//!    (in a worker or in the progress callback) the staging directory is removed and
-//!    `dest` does not exist. `dest` must not exist beforehand; if another process
+//!    next to `dest`, through its directory handle and never through a link, and
+//!    renamed to `dest` only on success, by a rename that never replaces anything.
+//!    On any error or panic (in a worker or in the progress callback) the staging
+//!    directory is removed and `dest` does not exist: the parent holds `dest` or
+//!    nothing more than before. `dest` must not exist beforehand; if another process
 //!    publishes it first, [`UnzipError::DestinationExists`] is returned and its
 //!    directory is left alone (a cache may count that as success). A staging
 //!    directory left by a process that was killed is removed by the next extraction
 //!    of the same `dest`; a live one is never touched (each is guarded by an
-//!    advisory lock its process holds).
+//!    advisory lock its process holds, on a lock file removed with the directory).
 //! 4. **Durable on request.** With [`Unzipper::durable`], every file and directory
 //!    is flushed to the device before the rename, so a power cut leaves no `dest` or
 //!    a complete one. Off by default: it costs a flush per file.
@@ -193,14 +195,50 @@
 //! - `Unzipper` pays one extra `pread` per entry to check local headers, and in
 //!   return refuses the archives that make two tools disagree.
 //!
-//! # Caching: [`UnzipCache`]
+//! # Caching: [`DiskCache`] and [`UnzipCache`]
 //!
-//! [`UnzipCache::unzip`]`(archive, id)` joins the two: it returns `root/<id>`,
-//! extracting at most once. Concurrent callers in one process share one extraction
-//! through a [`OnceMap`] and get the same path or the same error; a second process
-//! waits on an advisory lock file and then finds the directory complete; an id
-//! already on disk is returned without extracting; a failure is not memoized. It
-//! blocks while the archive is extracted (by this thread or another).
+//! ```text
+//! DiskCache::new(root)                                      Send + Sync; creates nothing yet
+//!     .lock_timeout(Duration) .durable(bool) .on_event(Fn(&CacheEvent))
+//!     get_or_build(id, FnOnce(&Path) -> Result<(), E>) -> Result<PathBuf, DiskCacheError<E>>
+//!     get_or_build_file(id, FnOnce(&mut File) -> Result<(), E>) -> Result<PathBuf, DiskCacheError<E>>
+//!     resolve(..) / resolve_file(..) -> Resolution { outcome: Outcome, result }
+//!     get(id) -> Result<Option<PathBuf>, _>                 never builds, never waits
+//!     forget(id)  in_flight() -> Vec<InFlightBuild>  stats()  sweep()
+//! UnzipCache::new(root) / with_unzipper(root, Unzipper)    a DiskCache whose build is an extraction
+//!     unzip(archive, id) -> Result<PathBuf, CacheError>     unzip_with_outcome(archive, id)
+//! ```
+//!
+//! [`DiskCache::get_or_build`]`(id, build)` returns `root/<id>`, building it at most
+//! once at a time across the threads of a process (a [`OnceMap`] through
+//! [`OnceMap::get_or_try_init`]) and across processes (a lock file per id, held while
+//! the build runs). The build fills an empty staging directory (or file) beside the
+//! entry, which is renamed into place only when the build succeeds, by a rename that
+//! never replaces anything; a failure's error, of any type, goes to every caller
+//! waiting at that moment as one `Arc<E>`, and is not memoized. It blocks while the
+//! entry is built, by this thread, another thread or another process (up to
+//! [`DiskCache::lock_timeout`]).
+//!
+//! Guarantees, each tested (`tests/cache/`) and, for the cross-process protocol,
+//! model-checked (`shuttle-tests/`, over a simulated file system in which processes
+//! die at any step):
+//!
+//! - **One build per id at a time**, across threads and processes; none once the
+//!   entry exists.
+//! - **Complete or absent**: an entry on disk is whole; a build that fails, panics or
+//!   whose process is killed leaves no entry.
+//! - **Nothing left behind**: once no request runs, a root holds only complete
+//!   entries. Lock files are removed by their holder while held, with a protocol that
+//!   never gives two processes one lock (`src/fs/lock.rs`); what a killed process left
+//!   is removed by the next request for its id and by [`DiskCache::sweep`].
+//! - **Never through a link**: every step is relative to an open directory handle,
+//!   with no-follow calls ([`FsError`] for a link or a replaced staging entry).
+//! - **Bounded waits on request**, with events and [`DiskCache::in_flight`] showing
+//!   who waits for which process; per-request [`Outcome`]s and counters.
+//!
+//! [`UnzipCache::unzip`]`(archive, id)` is the same with an extraction as the build:
+//! the [`Unzipper`] extracts into the staging directory the cache hands it
+//! ([`Unzipper::unzip_into`]). It is safe from any thread, rayon's workers included.
 #![forbid(unsafe_code)]
 
 mod assertions;

@@ -12,17 +12,6 @@
 //!   `.<id>.staging`, rename to `<id>`, release. The lock is the only thing a thread
 //!   waits on that another process holds; the wait polls, so it ends at the lock
 //!   timeout and is reported (event, [`Phase::WaitingForProcess`]).
-//!
-//! # The build closure
-//!
-//! It runs on the owning thread, outside every lock of the map, with the id's file
-//! lock held. On `Ok` the staging entry is published; on `Err` the error goes to this
-//! caller and to every caller waiting at that moment, as one `Arc<E>`, and the
-//! staging entry is removed; on a panic the staging entry is removed, the panic
-//! continues in this caller, and the waiters take the id over (one of them builds);
-//! if it asks the cache for its own id, that request gets
-//! [`WaitError::WouldDeadlock`](crate::WaitError::WouldDeadlock) instead of waiting
-//! for itself.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -120,6 +109,24 @@ type EventFn = Arc<dyn Fn(&CacheEvent) + Send + Sync>;
 ///   request rather than returned, and a deleted root is created again.
 /// - **Durable on request**: [`DiskCache::durable`] flushes everything in the staging
 ///   entry before the rename and the root after it.
+///
+/// # The build closure
+///
+/// It runs on the thread that owns the id, outside every lock of the map, with the
+/// id's lock file held:
+///
+/// | the closure          | this caller gets            | callers waiting at that moment get | the staging entry |
+/// |----------------------|-----------------------------|------------------------------------|-------------------|
+/// | returns `Ok`         | the path                    | the path                           | renamed to `root/<id>` |
+/// | returns `Err(e)`     | [`DiskCacheError::Build`] with `Arc<e>` | the same `Arc` (with the same `E`) | removed |
+/// | panics               | the panic                   | one of them builds instead         | removed |
+/// | asks for its own id  | (that inner request) [`WaitError::WouldDeadlock`](crate::WaitError::WouldDeadlock) | unaffected | as the outer build ends |
+///
+/// A build may use rayon, but it should not wait inside `join`, `scope` or `install`
+/// when other requests of the same cache run on the same pool: the waiting thread
+/// may pick up a request for the id it builds, which then gets `WouldDeadlock`
+/// (rightly: it would wait for itself). [`UnzipCache`](crate::UnzipCache)'s build never
+/// waits inside rayon.
 ///
 /// # Ids
 ///
@@ -232,8 +239,8 @@ impl DiskCache {
     /// returns `Ok`, the directory is renamed to `root/<id>`, complete. Blocks while
     /// the entry is built, by this thread, another thread (which this call then waits
     /// for) or another process (through the id's lock, up to the lock timeout). An
-    /// entry complete on disk returns at once. See [the module docs](self) for what
-    /// happens on `Err`, panic and re-entry.
+    /// entry complete on disk returns at once. See [the build closure](DiskCache#the-build-closure)
+    /// for what happens on `Err`, panic and re-entry.
     ///
     /// # Errors
     ///
