@@ -1,12 +1,12 @@
-//! The driver loop every streaming decoder runs under, and the per-thread buffers it
-//! uses.
+//! The driver every streaming decoder runs under, and the per-thread buffers it uses.
 //!
-//! The loop reads an entry's compressed bytes in chunks of [`IN_BUF`], lets the
-//! decoder turn them into at most [`OUT_BUF`] bytes at a time, and writes those.
-//! Everything that keeps output safe happens here and nowhere else: the room a
-//! decoder gets ([`output_window`]), the check that it did not use the one extra byte
-//! of that room, the end of the stream against the end of the input, and the test
-//! for a decoder that stops moving.
+//! [`Driver`] is fed an entry's compressed bytes in chunks, from wherever they come
+//! ([`drive`] reads them from the archive in chunks of [`IN_BUF`]; a download stream
+//! feeds what arrives), lets the decoder turn them into at most [`OUT_BUF`] bytes at
+//! a time, and writes those. Everything that keeps output safe happens there and
+//! nowhere else: the room a decoder gets ([`output_window`]), the check that it did
+//! not use the one extra byte of that room, the end of the stream against the end of
+//! the input, and the test for a decoder that stops moving.
 
 use std::cell::RefCell;
 
@@ -28,17 +28,17 @@ const OUT_BUF: usize = 256 << 10;
 
 /// What one call of a decoder did.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Step {
+pub(crate) struct Step {
     /// Input bytes used (a prefix of the slice it was given).
-    pub(super) consumed: usize,
+    pub(crate) consumed: usize,
     /// Output bytes written (a prefix of the slice it was given).
-    pub(super) produced: usize,
+    pub(crate) produced: usize,
     /// The stream is complete and its output fully flushed.
-    pub(super) ended: bool,
+    pub(crate) ended: bool,
 }
 
 /// One method's decoder, driven by [`drive`].
-pub(super) trait Decode {
+pub(crate) trait Decode {
     /// What [`drive`] reports when the input runs out before the stream ends.
     const TRUNCATED: &'static str;
 
@@ -98,12 +98,10 @@ pub(super) fn output_window(left: u64, room: usize) -> usize {
         .min(room)
 }
 
-/// Decodes `entry` with `decoder` into `sink`, through `input` and `output`: never
-/// more than `entry.size + 1` bytes are produced, and none past `entry.size` is
-/// written.
-///
-/// Decoded bytes are written when `output` is full or the stream ends, so every
-/// `write` but an entry's last is a whole buffer, however the input was chunked.
+/// Decodes `entry` with `decoder` into `sink`, reading its compressed bytes from the
+/// archive with positional reads into `input`: the seekable path's use of [`Driver`].
+/// Never more than `entry.size + 1` bytes are produced, and none past `entry.size`
+/// is written.
 pub(super) fn drive<D: Decode>(
     entry: &FileEntry,
     source: &Source<'_>,
@@ -113,55 +111,136 @@ pub(super) fn drive<D: Decode>(
     output: &mut [u8],
 ) -> Result<(), Stop> {
     let mut reader = EntryReader::new(source.file, entry.data_start, entry.compressed_size);
-    let (mut start, mut end) = (0, 0);
-    // Decoded bytes waiting in `output[..held]`, and all bytes decoded so far.
-    let mut held = 0;
-    let mut produced: u64 = 0;
+    let mut driver = Driver::new(entry, decoder, output);
     loop {
         if (source.cancelled)() {
             return Err(Stop::Cancelled);
         }
-        if start == end && reader.remaining() > 0 {
-            end = reader.read_chunk(input).map_err(|e| read_err(source, e))?;
-            start = 0;
-        }
-        if held == output.len() {
-            sink.put(output)?;
-            held = 0;
-        }
-        let left = entry.size - produced;
-        let room = output_window(left, output.len() - held);
+        let got = if reader.remaining() > 0 {
+            reader.read_chunk(input).map_err(|e| read_err(source, e))?
+        } else {
+            0
+        };
         let last = reader.remaining() == 0;
-        let step = decoder
-            .step(&input[start..end], &mut output[held..held + room], last)
-            .map_err(|message| corrupt(entry, message))?;
-        start += step.consumed;
-        if step.produced as u64 > left {
-            return Err(exceeds(entry));
-        }
-        held += step.produced;
-        produced += step.produced as u64;
-        if step.ended {
+        if let Fed::Ended { consumed } = driver.feed(&input[..got], last, sink)? {
             // Bytes the stream does not use, inside the entry's compressed size. No
             // honest writer leaves any, and readers disagree about them: CPython and
             // the zip crate skip them, but a streaming reader of an entry with a data
             // descriptor (flag bit 3) looks for the descriptor right after the
             // stream, so it would read them as the next records (a hidden entry, say).
-            let left_over = (end - start) as u64 + reader.remaining();
+            let left_over = (got - consumed) as u64 + reader.remaining();
             if left_over > 0 {
                 return Err(trailing(entry, left_over));
             }
-            return sink.put(&output[..held]);
+            return Ok(());
         }
-        if step.consumed == 0 && step.produced == 0 {
-            // Room was given (`room` >= 1), yet nothing moved: the input is used up
-            // before the stream's end, or the stream is broken. Bail out, not spin.
-            let why = if start == end && last {
-                D::TRUNCATED
-            } else {
-                "the compressed stream makes no progress"
-            };
-            return Err(corrupt(entry, why));
+    }
+}
+
+/// What [`Driver::feed`] did with a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// The whole chunk went in; the stream has not ended.
+    More,
+    /// The stream ended after `consumed` bytes of the chunk, and everything it
+    /// produced was written; the rest of the chunk is not the entry's data.
+    Ended {
+        /// Bytes of the chunk the stream used.
+        consumed: usize,
+    },
+}
+
+/// One entry's decoding, fed its compressed bytes in chunks as they come: from
+/// positional reads ([`drive`]) or from a download stream. The only place that bounds
+/// a decoder's output:
+///
+/// - a decoder is never given room for more than what is left of the declared size
+///   plus one byte ([`output_window`]), and producing that byte is
+///   [`UnzipError::ExceedsDeclaredSize`](crate::UnzipError::ExceedsDeclaredSize);
+/// - decoded bytes are written when the output buffer is full or the stream ends, so
+///   every `write` but an entry's last is a whole buffer, however the input was
+///   chunked;
+/// - a decoder that stops moving, or input that runs out before the stream ends, is
+///   corrupt data.
+pub(crate) struct Driver<'a, D: Decode> {
+    entry: &'a FileEntry,
+    decoder: &'a mut D,
+    output: &'a mut [u8],
+    /// Decoded bytes waiting in `output[..held]`.
+    held: usize,
+    /// All bytes decoded so far.
+    produced: u64,
+}
+
+impl<'a, D: Decode> Driver<'a, D> {
+    pub(crate) fn new(entry: &'a FileEntry, decoder: &'a mut D, output: &'a mut [u8]) -> Self {
+        Driver {
+            entry,
+            decoder,
+            output,
+            held: 0,
+            produced: 0,
+        }
+    }
+
+    /// Decodes `input`, writing full output buffers to `sink`. `last` says no byte of
+    /// the entry follows `input` (its compressed size is known and this is its end);
+    /// with `last` false the stream may still end inside `input`, and [`Fed::Ended`]
+    /// says where (an entry whose end only its stream knows, before a data
+    /// descriptor).
+    ///
+    /// # Errors
+    ///
+    /// [`Stop::Failed`] with corrupt data, output past the declared size, input that
+    /// ends (`last`) before the stream does, or a write error.
+    pub(crate) fn feed(
+        &mut self,
+        input: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+    ) -> Result<Fed, Stop> {
+        let mut start = 0;
+        loop {
+            if self.held == self.output.len() {
+                sink.put(self.output)?;
+                self.held = 0;
+            }
+            let left = self.entry.size - self.produced;
+            let room = output_window(left, self.output.len() - self.held);
+            let step = self
+                .decoder
+                .step(
+                    &input[start..],
+                    &mut self.output[self.held..self.held + room],
+                    last,
+                )
+                .map_err(|message| corrupt(self.entry, message))?;
+            start += step.consumed;
+            if step.produced as u64 > left {
+                return Err(exceeds(self.entry));
+            }
+            self.held += step.produced;
+            self.produced += step.produced as u64;
+            if step.ended {
+                sink.put(&self.output[..self.held])?;
+                self.held = 0;
+                return Ok(Fed::Ended { consumed: start });
+            }
+            if step.consumed == 0 && step.produced == 0 {
+                if start == input.len() && !last {
+                    // Everything given went in; the decoder waits for more.
+                    return Ok(Fed::More);
+                }
+                // Room was given (`room` >= 1), yet nothing moved: the input is used
+                // up before the stream's end, or the stream is broken. Bail out, not
+                // spin.
+                let why = if start == input.len() {
+                    D::TRUNCATED
+                } else {
+                    "the compressed stream makes no progress"
+                };
+                return Err(corrupt(self.entry, why));
+            }
         }
     }
 }
