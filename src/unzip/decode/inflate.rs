@@ -5,20 +5,22 @@ use flate2::{Decompress, FlushDecompress, Status};
 use super::stream::{Decode, Step};
 
 /// A raw-deflate inflater, reset for the entry it decodes.
-pub(super) struct Inflate<'a> {
+pub(crate) struct Inflate<'a> {
     inflater: &'a mut Decompress,
 }
 
 impl<'a> Inflate<'a> {
     /// Resets this thread's inflater for a new stream.
-    pub(super) fn new(inflater: &'a mut Decompress) -> Self {
+    pub(crate) fn new(inflater: &'a mut Decompress) -> Self {
         inflater.reset(false);
         Inflate { inflater }
     }
 }
 
 impl Decode for Inflate<'_> {
-    const TRUNCATED: &'static str = "the deflate stream ends before its final block";
+    fn truncated(&self) -> &'static str {
+        "the deflate stream ends before its final block"
+    }
 
     fn step(&mut self, input: &[u8], output: &mut [u8], _last: bool) -> Result<Step, String> {
         let (in_before, out_before) = (self.inflater.total_in(), self.inflater.total_out());

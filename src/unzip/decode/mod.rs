@@ -113,58 +113,99 @@ pub(super) fn write_content(
     }
     #[cfg(not(feature = "libdeflate"))]
     let _ = in_memory_limit;
-    let mut sink = Sink {
-        file,
-        path,
-        crc: crc32fast::Hasher::new(),
-        written: 0,
-    };
-    stream::with_scratch(|scratch| match entry.method {
-        Method::Stored => stream::drive(
+    let mut sink = Sink::new(file, path);
+    stream::with_scratch(|scratch| {
+        let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
+        stream::drive(
             entry,
             source,
             &mut sink,
-            &mut stored::Stored,
+            &mut decoder,
             &mut scratch.input,
             &mut scratch.output,
-        ),
-        Method::Deflated => {
-            let mut inflate = inflate::Inflate::new(&mut scratch.inflater);
-            stream::drive(
-                entry,
-                source,
-                &mut sink,
-                &mut inflate,
-                &mut scratch.input,
-                &mut scratch.output,
-            )
-        }
-        #[cfg(feature = "zstd")]
-        Method::Zstd => {
-            let mut zstd = zstd::Zstd::new(&mut scratch.zstd).map_err(|e| corrupt(entry, e))?;
-            stream::drive(
-                entry,
-                source,
-                &mut sink,
-                &mut zstd,
-                &mut scratch.input,
-                &mut scratch.output,
-            )
-        }
+        )
     })?;
     check(entry, sink.written, sink.crc.finalize())
 }
 
+/// One entry's decoder, whichever its method: the one type the driver runs.
+pub(crate) enum Decoder<'s> {
+    Stored(stored::Stored),
+    Inflate(inflate::Inflate<'s>),
+    #[cfg(feature = "zstd")]
+    Zstd(zstd::Zstd<'s>),
+}
+
+impl<'s> Decoder<'s> {
+    /// The decoder of `entry`'s method, from this thread's decoder states.
+    pub(crate) fn new(
+        entry: &FileEntry,
+        inflater: &'s mut flate2::Decompress,
+        zstd: &'s mut stream::ZstdSlot,
+    ) -> Result<Self, Stop> {
+        #[cfg(not(feature = "zstd"))]
+        let _ = zstd;
+        Ok(match entry.method {
+            Method::Stored => Decoder::Stored(stored::Stored),
+            Method::Deflated => Decoder::Inflate(inflate::Inflate::new(inflater)),
+            #[cfg(feature = "zstd")]
+            Method::Zstd => Decoder::Zstd(zstd::Zstd::new(zstd).map_err(|e| corrupt(entry, e))?),
+        })
+    }
+}
+
+impl stream::Decode for Decoder<'_> {
+    fn truncated(&self) -> &'static str {
+        match self {
+            Decoder::Stored(d) => d.truncated(),
+            Decoder::Inflate(d) => d.truncated(),
+            #[cfg(feature = "zstd")]
+            Decoder::Zstd(d) => d.truncated(),
+        }
+    }
+
+    fn step(
+        &mut self,
+        input: &[u8],
+        output: &mut [u8],
+        last: bool,
+    ) -> Result<stream::Step, String> {
+        match self {
+            Decoder::Stored(d) => d.step(input, output, last),
+            Decoder::Inflate(d) => d.step(input, output, last),
+            #[cfg(feature = "zstd")]
+            Decoder::Zstd(d) => d.step(input, output, last),
+        }
+    }
+}
+
+/// Where a driver's checked output goes.
+pub(crate) trait Out {
+    /// Takes `bytes`, which already passed the cap.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Stop>;
+}
+
 /// The output file, with the running CRC-32 and byte count of what went into it.
-struct Sink<'a> {
+pub(crate) struct Sink<'a> {
     file: &'a mut File,
     path: &'a Path,
     crc: crc32fast::Hasher,
     written: u64,
 }
 
-impl Sink<'_> {
-    /// Writes `bytes` (which already passed the cap) and counts them into the CRC-32.
+impl<'a> Sink<'a> {
+    pub(crate) fn new(file: &'a mut File, path: &'a Path) -> Self {
+        Sink {
+            file,
+            path,
+            crc: crc32fast::Hasher::new(),
+            written: 0,
+        }
+    }
+}
+
+impl Out for Sink<'_> {
+    /// Writes `bytes` and counts them into the CRC-32.
     fn put(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         self.crc.update(bytes);
         self.written += bytes.len() as u64;

@@ -8,10 +8,12 @@ use super::stream::{Decode, Step};
 /// Cost: one `memcpy` of each 64 KiB chunk from the input buffer to the output
 /// buffer (a few microseconds, in L2), paid so that stored entries run under the same
 /// loop, cap and checks as every other method.
-pub(super) struct Stored;
+pub(crate) struct Stored;
 
 impl Decode for Stored {
-    const TRUNCATED: &'static str = "the stored data ends early";
+    fn truncated(&self) -> &'static str {
+        "the stored data ends early"
+    }
 
     fn step(&mut self, input: &[u8], output: &mut [u8], last: bool) -> Result<Step, String> {
         let n = input.len().min(output.len());

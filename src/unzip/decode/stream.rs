@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use flate2::Decompress;
 
-use super::{Sink, Source, Stop, corrupt, exceeds, read_err, trailing};
+use super::{Out, Source, Stop, corrupt, exceeds, read_err, trailing};
 use crate::unzip::plan::FileEntry;
 use crate::unzip::reader::EntryReader;
 
@@ -39,8 +39,8 @@ pub(crate) struct Step {
 
 /// One method's decoder, driven by [`drive`].
 pub(crate) trait Decode {
-    /// What [`drive`] reports when the input runs out before the stream ends.
-    const TRUNCATED: &'static str;
+    /// What the driver reports when the input runs out before the stream ends.
+    fn truncated(&self) -> &'static str;
 
     /// Decodes from `input` into `output`, writing at most `output.len()` bytes;
     /// `last` says no input follows `input`. An error is a message about the data.
@@ -57,13 +57,21 @@ pub(super) struct Scratch {
     pub(super) output: Vec<u8>,
     pub(super) inflater: Decompress,
     /// Created on the first zstd entry a thread meets.
-    #[cfg(feature = "zstd")]
-    pub(super) zstd: Option<zstd::stream::raw::Decoder<'static>>,
+    pub(super) zstd: ZstdSlot,
     /// The buffers of in-memory decoding, grown to the largest entry decoded in
     /// memory on this thread (see [`super::whole`]).
     #[cfg(feature = "libdeflate")]
     pub(super) whole: super::whole::Whole,
 }
+
+/// This thread's zstd decoder state, once it met a zstd entry (nothing without the
+/// `zstd` feature).
+#[cfg(feature = "zstd")]
+pub(crate) type ZstdSlot = Option<zstd::stream::raw::Decoder<'static>>;
+/// This thread's zstd decoder state, once it met a zstd entry (nothing without the
+/// `zstd` feature).
+#[cfg(not(feature = "zstd"))]
+pub(crate) type ZstdSlot = ();
 
 thread_local! {
     /// Borrowed only in [`with_scratch`], whose callers call neither rayon nor user
@@ -79,8 +87,7 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
             input: vec![0; IN_BUF],
             output: vec![0; OUT_BUF],
             inflater: Decompress::new(false),
-            #[cfg(feature = "zstd")]
-            zstd: None,
+            zstd: ZstdSlot::default(),
             #[cfg(feature = "libdeflate")]
             whole: super::whole::Whole::default(),
         });
@@ -105,7 +112,7 @@ pub(super) fn output_window(left: u64, room: usize) -> usize {
 pub(super) fn drive<D: Decode>(
     entry: &FileEntry,
     source: &Source<'_>,
-    sink: &mut Sink<'_>,
+    sink: &mut impl Out,
     decoder: &mut D,
     input: &mut [u8],
     output: &mut [u8],
@@ -197,7 +204,7 @@ impl<'a, D: Decode> Driver<'a, D> {
         &mut self,
         input: &[u8],
         last: bool,
-        sink: &mut Sink<'_>,
+        sink: &mut impl Out,
     ) -> Result<Fed, Stop> {
         let mut start = 0;
         loop {
@@ -235,7 +242,7 @@ impl<'a, D: Decode> Driver<'a, D> {
                 // up before the stream's end, or the stream is broken. Bail out, not
                 // spin.
                 let why = if start == input.len() {
-                    D::TRUNCATED
+                    self.decoder.truncated()
                 } else {
                     "the compressed stream makes no progress"
                 };

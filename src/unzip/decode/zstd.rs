@@ -13,13 +13,13 @@ use super::stream::{Decode, Step};
 const ZSTD_WINDOW_LOG_MAX: u32 = 25;
 
 /// This thread's zstd decoder, ready for a new entry.
-pub(super) struct Zstd<'a> {
+pub(crate) struct Zstd<'a> {
     decoder: &'a mut Decoder<'static>,
 }
 
 impl<'a> Zstd<'a> {
     /// Resets the thread's decoder, creating it on the first zstd entry.
-    pub(super) fn new(slot: &'a mut Option<Decoder<'static>>) -> Result<Self, String> {
+    pub(crate) fn new(slot: &'a mut Option<Decoder<'static>>) -> Result<Self, String> {
         let broken = |e: io::Error| e.to_string();
         let decoder = match slot {
             Some(decoder) => {
@@ -39,7 +39,9 @@ impl<'a> Zstd<'a> {
 }
 
 impl Decode for Zstd<'_> {
-    const TRUNCATED: &'static str = "the zstd stream ends inside a frame";
+    fn truncated(&self) -> &'static str {
+        "the zstd stream ends inside a frame"
+    }
 
     fn step(&mut self, input: &[u8], output: &mut [u8], last: bool) -> Result<Step, String> {
         let status = self
