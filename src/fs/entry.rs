@@ -156,7 +156,9 @@ pub fn get_or_build<S: Space, E>(
         }));
     };
     if find(space, id, shape)? {
-        held.release()?;
+        // The entry is complete; a lock file we fail to remove stays empty and
+        // harmless (a sweep removes it), and is no reason to fail the request.
+        let _ = held.release();
         return Ok(Resolved {
             built: false,
             waited_for_process,

@@ -42,6 +42,9 @@ pub trait LockSpace {
     /// An open lock file; dropping it closes the file, which releases its lock.
     type File;
     /// Opens `name`, creating an empty file if nothing is there; never follows a link.
+    /// [`io::ErrorKind::WouldBlock`] means the name is busy for a moment (on Windows,
+    /// a lock file that its holder removed while another process still has it open
+    /// cannot be opened until that handle closes): it is waited for like a held lock.
     fn open_lock(&self, name: &str) -> io::Result<Self::File>;
     /// Takes the exclusive lock on `file` if nobody holds it; `Ok(false)` if somebody
     /// does.
@@ -87,6 +90,9 @@ pub struct Held<'s, S: LockSpace> {
 /// The first pause on a busy lock, and the longest.
 const FIRST_PAUSE: Duration = Duration::from_millis(1);
 const LONGEST_PAUSE: Duration = Duration::from_millis(50);
+/// How many times in one request a lock file may be busy to open (about 10 s of
+/// pauses) before that is reported as the error it may be.
+const MOST_BUSY_OPENS: u32 = 200;
 
 /// Takes the lock `name` in `space`, waiting as `wait` says. `on_wait` is called once,
 /// the first time the lock is found busy, before any pause.
@@ -105,9 +111,21 @@ pub fn lock<'s, S: LockSpace>(
     let started = space.now();
     let mut pause = FIRST_PAUSE;
     let mut told = false;
+    let mut busy_opens = 0u32;
     loop {
-        let file = space.open_lock(name).map_err(io("open lock file"))?;
-        if space.try_lock(&file).map_err(io("lock"))? {
+        let file = match space.open_lock(name) {
+            Ok(file) => Some(file),
+            // A name busy for a moment; bounded, so that a real refusal reported
+            // that way cannot keep a request waiting without a deadline forever.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && busy_opens < MOST_BUSY_OPENS => {
+                busy_opens += 1;
+                None
+            }
+            Err(e) => return Err(io("open lock file")(e)),
+        };
+        if let Some(file) = file
+            && space.try_lock(&file).map_err(io("lock"))?
+        {
             // Locked; but the name may have been removed (and maybe created again)
             // since we opened it, by the holder we were waiting for. Then this lock
             // guards nothing: start again with whatever the name names now.
@@ -123,7 +141,6 @@ pub fn lock<'s, S: LockSpace>(
             }
             continue;
         }
-        drop(file);
         let deadline = match wait {
             Wait::No => return Ok(Acquired::Busy),
             Wait::Until(deadline) => deadline,

@@ -66,7 +66,9 @@ impl<'p> Staging<'p> {
         let (name, _) = slots::slot_names(stem, k);
         let mut staging = Staging::dir(parent, &name)?;
         staging.slot = Some(held);
-        slots::sweep(parent, stem, Some(k))?;
+        // Best effort: failing to clean up after another, dead job is no reason to
+        // fail this one (the next job of the stem tries again).
+        let _ = slots::sweep(parent, stem, Some(k));
         Ok(staging)
     }
 

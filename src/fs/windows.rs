@@ -143,16 +143,26 @@ impl Dir {
     }
 
     /// Opens the lock file `name`, creating it if it is missing; a link is an error.
+    /// A lock file that its holder removed while another process still has it open
+    /// stays "delete pending" until that handle closes, and cannot be opened
+    /// meanwhile (access denied): that is reported as
+    /// [`io::ErrorKind::WouldBlock`], a lock busy for a moment.
     pub(crate) fn open_lock(&self, name: impl AsRef<OsStr>) -> io::Result<File> {
         let name = name.as_ref();
         let path = self.join(name);
-        let file = OpenOptions::new()
+        let opened = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
-            .open(&path)?;
+            .open(&path);
+        let file = match opened {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(io::Error::new(io::ErrorKind::WouldBlock, e));
+            }
+            other => other?,
+        };
         if file.metadata()?.file_type().is_symlink() {
             return Err(not_followed(&path));
         }
