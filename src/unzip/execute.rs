@@ -43,52 +43,20 @@
 //! - When the owner returns, no worker touches the staging directory any more: it has
 //!   taken every file, and every helper that took one has left the board.
 
-use std::any::Any;
 use std::fs::File;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Condvar, Mutex};
 
 use super::decode::{self, Source, Stop};
 use super::error::UnzipError;
+use super::failures::Failures;
 use super::plan::{FileEntry, Plan};
 use super::platform;
 use super::progress::Tracker;
 use crate::fs::Dir;
-
-/// The lowest failing index and its error, and the first panic, shared by the workers.
-struct Failures {
-    /// `usize::MAX` while nothing failed; 0 after a panic, which cancels everything.
-    /// Workers read it between buffers; `Relaxed` is enough because it only decides
-    /// whether to stop early, and the error itself is handed over through the mutex.
-    lowest: AtomicUsize,
-    error: Mutex<Option<(usize, UnzipError)>>,
-    /// A panic of a file job or of the progress callback, resumed on the owner thread
-    /// once no worker is writing any more.
-    panic: Mutex<Option<Box<dyn Any + Send>>>,
-}
-
-impl Failures {
-    fn should_stop(&self, index: usize) -> bool {
-        self.lowest.load(Ordering::Relaxed) < index
-    }
-
-    fn fail(&self, index: usize, error: UnzipError) {
-        let mut slot = self.error.lock();
-        if slot.as_ref().is_none_or(|(lowest, _)| index < *lowest) {
-            *slot = Some((index, error));
-        }
-        self.lowest.fetch_min(index, Ordering::Relaxed);
-    }
-
-    fn panicked(&self, payload: Box<dyn Any + Send>) {
-        self.panic.lock().get_or_insert(payload);
-        self.lowest.store(0, Ordering::Relaxed);
-    }
-}
 
 /// Which file is next, and how many helpers are taking files.
 struct Board {
@@ -198,11 +166,7 @@ pub(crate) fn write_files(
         durable: jobs.durable,
         in_memory_limit: jobs.in_memory_limit,
         tracker: jobs.tracker,
-        failures: Failures {
-            lowest: AtomicUsize::new(usize::MAX),
-            error: Mutex::new(None),
-            panic: Mutex::new(None),
-        },
+        failures: Failures::new(),
         board: Mutex::new(Board {
             next: 0,
             helpers_at_work: 0,
@@ -224,15 +188,7 @@ pub(crate) fn write_files(
         ctx.helpers_gone.wait(&mut board);
     }
     drop(board);
-    let panic = ctx.failures.panic.lock().take();
-    if let Some(payload) = panic {
-        resume_unwind(payload);
-    }
-    let error = ctx.failures.error.lock().take();
-    match error {
-        Some((_, error)) => Err(error),
-        None => Ok(()),
-    }
+    ctx.failures.verdict()
 }
 
 /// A helper job: takes files until none is left, unless the extraction is already over.

@@ -20,6 +20,7 @@ mod decode;
 mod descriptor;
 mod error;
 mod execute;
+mod failures;
 pub(crate) mod fs_names;
 mod kind;
 mod limits;
@@ -29,6 +30,8 @@ mod plan;
 mod platform;
 mod progress;
 mod reader;
+mod source;
+mod stream;
 mod structure;
 mod tree;
 

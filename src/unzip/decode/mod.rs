@@ -128,6 +128,59 @@ pub(super) fn write_content(
     check(entry, sink.written, sink.crc.finalize())
 }
 
+/// Decodes `entry` from `pieces`, its compressed bytes in order as a download stream
+/// delivers them (exactly `entry.compressed_size` of them), into `file`, and checks
+/// the result as [`write_content`] does. Pieces that stop coming before the entry's
+/// end mean the reading side stopped (it reports why): [`Stop::Cancelled`].
+///
+/// # Errors
+///
+/// As [`write_content`].
+pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
+    entry: &FileEntry,
+    pieces: impl IntoIterator<Item = P>,
+    cancelled: &dyn Fn() -> bool,
+    file: &mut File,
+    path: &Path,
+) -> Result<(), Stop> {
+    let mut sink = Sink::new(file, path);
+    stream::with_scratch(|scratch| {
+        let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
+        let mut driver = stream::Driver::new(entry, &mut decoder, &mut scratch.output);
+        let total = entry.compressed_size;
+        let mut received = 0u64;
+        let mut pieces = pieces.into_iter();
+        loop {
+            if cancelled() {
+                return Err(Stop::Cancelled);
+            }
+            let piece = if received < total {
+                match pieces.next() {
+                    Some(piece) => piece,
+                    None => return Err(Stop::Cancelled),
+                }
+            } else {
+                // An empty entry, or one whose stream has not ended with its bytes:
+                // `last` makes the driver say which.
+                return match driver.feed(&[], true, &mut sink)? {
+                    stream::Fed::Ended { .. } => Ok(()),
+                    stream::Fed::More => Err(corrupt(entry, "the stream does not end")),
+                };
+            };
+            received += piece.len() as u64;
+            let last = received >= total;
+            if let stream::Fed::Ended { consumed } = driver.feed(&piece, last, &mut sink)? {
+                let left_over = (piece.len() - consumed) as u64 + total.saturating_sub(received);
+                if left_over > 0 {
+                    return Err(trailing(entry, left_over));
+                }
+                return Ok(());
+            }
+        }
+    })?;
+    check(entry, sink.written, sink.crc.finalize())
+}
+
 /// One entry's decoder, whichever its method: the one type the driver runs.
 pub(crate) enum Decoder<'s> {
     Stored(stored::Stored),

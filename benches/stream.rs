@@ -1,0 +1,167 @@
+//! Streaming extraction (`Unzipper::unzip_reader`) against the seekable path, with
+//! the archive arriving at a bounded rate, as a download does.
+//!
+//! For each archive (the three shapes of `benches/unzip.rs`, and the real archives
+//! named in `INFLIGHT_BENCH_ARCHIVES`, colon-separated) and each rate (25, 100 and
+//! 400 MB/s, and unthrottled), interleaved, `INFLIGHT_BENCH_ROUNDS` rounds (default
+//! 5), median wall times of:
+//!
+//! - `receive`: reading the throttled stream to its end and doing nothing with it;
+//! - `seekable`: `Unzipper::unzip` on the archive file (as if it had been downloaded
+//!   first; the download time is not counted);
+//! - `streaming`: `Unzipper::unzip_reader` on the throttled stream, from its first
+//!   byte to the published directory.
+//!
+//! The target (issue 23): at a bounded rate, `streaming` within 1.1x of the larger of
+//! `receive` and `seekable`; unthrottled, `streaming` within 1.3x of `seekable`. The
+//! table prints both ratios.
+//!
+//! Not a criterion bench: one sample at 25 MB/s of a 100 MB archive takes 4 s, and
+//! the quantity of interest is a ratio of medians across three contenders. Archives
+//! and outputs go to a fresh directory in `/dev/shm` (tmpfs) unless
+//! `INFLIGHT_BENCH_DIR` names another place; everything is removed at the end.
+//!
+//! ```sh
+//! cargo bench --bench stream
+//! INFLIGHT_BENCH_ARCHIVES=/dev/shm/numpy.whl cargo bench --bench stream
+//! ```
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use inflight::Unzipper;
+
+mod shapes;
+
+/// A reader that delivers `inner`'s bytes at `rate` bytes per second at most, in
+/// chunks of at most 64 KiB, as a network download would: it sleeps until each
+/// chunk's time has come.
+struct Throttled<R> {
+    inner: R,
+    rate: Option<f64>,
+    started: Option<Instant>,
+    sent: u64,
+}
+
+impl<R: Read> Throttled<R> {
+    fn new(inner: R, rate: Option<f64>) -> Self {
+        Throttled {
+            inner,
+            rate,
+            started: None,
+            sent: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Throttled<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = buf.len().min(64 << 10);
+        if let Some(rate) = self.rate {
+            let started = *self.started.get_or_insert_with(Instant::now);
+            // This chunk may go once the bytes before it have had their time.
+            let due = Duration::from_secs_f64(self.sent as f64 / rate);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let n = self.inner.read(&mut buf[..len])?;
+        self.sent += n as u64;
+        Ok(n)
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() {
+    let base = std::env::var_os("INFLIGHT_BENCH_DIR")
+        .map_or_else(|| PathBuf::from("/dev/shm"), PathBuf::from);
+    let work = tempfile::tempdir_in(&base).expect("a scratch directory");
+    let rounds: usize = std::env::var("INFLIGHT_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    // `cargo bench --no-run` builds this; `cargo test --benches` runs it with
+    // `--bench` absent: keep that run short.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let mut archives: Vec<(String, PathBuf)> = Vec::new();
+    for shape in ["small", "large", "mixed"] {
+        let path = work.path().join(format!("{shape}.zip"));
+        shapes::make_archive(&path, shape);
+        archives.push((shape.to_owned(), path));
+    }
+    if let Ok(given) = std::env::var("INFLIGHT_BENCH_ARCHIVES") {
+        for path in given.split(':').filter(|p| !p.is_empty()) {
+            let name = Path::new(path)
+                .file_name()
+                .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned());
+            archives.push((name, PathBuf::from(path)));
+        }
+    }
+    let rates: &[Option<f64>] = if quick {
+        &[None]
+    } else {
+        &[Some(25e6), Some(100e6), Some(400e6), None]
+    };
+    let rounds = if quick { 1 } else { rounds };
+    println!(
+        "| archive | MB | rate | receive | seekable | streaming | streaming / max(receive, seekable) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let unzipper = Unzipper::new();
+    let mut n = 0;
+    for (name, archive) in &archives {
+        let mb = fs::metadata(archive).expect("the archive").len() as f64 / 1e6;
+        for &rate in rates {
+            let (mut receive, mut seekable, mut streaming) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                let started = Instant::now();
+                io::copy(
+                    &mut Throttled::new(File::open(archive).unwrap(), rate),
+                    &mut io::sink(),
+                )
+                .unwrap();
+                receive.push(started.elapsed());
+
+                n += 1;
+                let dest = work.path().join(format!("out-{n}"));
+                let started = Instant::now();
+                unzipper.unzip(archive, &dest).unwrap();
+                seekable.push(started.elapsed());
+                fs::remove_dir_all(&dest).unwrap();
+
+                n += 1;
+                let dest = work.path().join(format!("out-{n}"));
+                let stream = Throttled::new(
+                    BufReader::with_capacity(64 << 10, File::open(archive).unwrap()),
+                    rate,
+                );
+                let started = Instant::now();
+                unzipper.unzip_reader(stream, &dest).unwrap();
+                streaming.push(started.elapsed());
+                fs::remove_dir_all(&dest).unwrap();
+            }
+            let (receive, seekable, streaming) =
+                (median(receive), median(seekable), median(streaming));
+            let target = if rate.is_some() {
+                receive.max(seekable)
+            } else {
+                seekable
+            };
+            let rate = rate.map_or("file".to_owned(), |r| format!("{:.0} MB/s", r / 1e6));
+            let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+            println!(
+                "| {name} | {mb:.1} | {rate} | {} | {} | {} | **{:.2}x** |",
+                ms(receive),
+                ms(seekable),
+                ms(streaming),
+                streaming.as_secs_f64() / target.as_secs_f64()
+            );
+        }
+    }
+}

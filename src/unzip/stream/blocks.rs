@@ -1,0 +1,131 @@
+//! The blocks a download stream is read into, and the bound on how many exist.
+//!
+//! The reading thread fills a [`Block`] from the stream and hands slices of it to the
+//! threads that write entries; a block goes back to its [`Pool`] when the last slice
+//! of it is dropped. The pool holds [`BLOCKS`] blocks of [`BLOCK_LEN`] bytes, created
+//! when first needed: that is all the memory the bytes in flight ever take, whatever
+//! the archive declares or however slow the writers are. When every block is in use,
+//! the reading thread waits for one ([`Pool::take`]); see `stream/mod.rs` for why a
+//! block always comes back.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+
+/// Bytes per block: one `read` of the stream fills at most this much, and a
+/// writer's chunk is at most this long.
+pub(crate) const BLOCK_LEN: usize = 256 << 10;
+/// Blocks per extraction: 16 MiB in flight at most.
+pub(crate) const BLOCKS: usize = 64;
+
+/// Where blocks come from and go back to.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    /// Buffers given back (or never used yet: `None` until first needed).
+    free: Receiver<Option<Vec<u8>>>,
+    home: Sender<Option<Vec<u8>>>,
+}
+
+impl Pool {
+    /// A pool of [`BLOCKS`] blocks, none allocated yet.
+    pub(crate) fn new() -> Pool {
+        let (home, free) = bounded(BLOCKS);
+        for _ in 0..BLOCKS {
+            // Cannot fail: the channel has room for every token and we hold both ends.
+            let _ = home.send(None);
+        }
+        Pool { free, home }
+    }
+
+    /// An empty block, waiting until one is free.
+    pub(crate) fn take(&self) -> Block {
+        // The pool holds a sender itself, so the channel never disconnects.
+        let buffer = self.free.recv().ok().flatten();
+        let mut data = buffer.unwrap_or_else(|| Vec::with_capacity(BLOCK_LEN));
+        data.clear();
+        Block {
+            data,
+            home: self.home.clone(),
+        }
+    }
+}
+
+/// A buffer of the pool; it goes back to the pool when dropped.
+#[derive(Debug)]
+pub(crate) struct Block {
+    data: Vec<u8>,
+    home: Sender<Option<Vec<u8>>>,
+}
+
+impl Block {
+    /// The buffer to fill (capacity [`BLOCK_LEN`]).
+    pub(crate) fn data_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.data
+    }
+
+    /// The bytes in it.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // The pool's own sender keeps the channel open, and it never holds more than
+        // the blocks it made, so this cannot fail; if the pool is gone, the buffer
+        // is simply freed.
+        let _ = self.home.try_send(Some(std::mem::take(&mut self.data)));
+    }
+}
+
+/// A range of a shared block: what a writer gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Slice {
+    block: Arc<Block>,
+    start: usize,
+    end: usize,
+}
+
+impl Slice {
+    /// `block[start..end]`.
+    pub(crate) fn new(block: &Arc<Block>, start: usize, end: usize) -> Slice {
+        debug_assert!(start <= end && end <= block.bytes().len());
+        Slice {
+            block: Arc::clone(block),
+            start,
+            end,
+        }
+    }
+}
+
+impl Deref for Slice {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.block.bytes()[self.start..self.end]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_goes_back_to_the_pool_when_its_last_slice_is_dropped() {
+        let pool = Pool::new();
+        let mut held: Vec<Block> = (0..BLOCKS).map(|_| pool.take()).collect();
+        assert!(pool.free.is_empty(), "every block is out");
+        let mut block = held.pop().unwrap();
+        block.data_mut().extend_from_slice(b"hello");
+        let shared = Arc::new(block);
+        let slice = Slice::new(&shared, 1, 4);
+        drop(shared);
+        assert_eq!(&*slice, b"ell");
+        assert!(pool.free.is_empty(), "a slice still holds the block");
+        drop(slice);
+        let again = pool.take();
+        assert!(again.bytes().is_empty(), "a block comes back empty");
+        assert!(again.data.capacity() >= 5, "with its buffer");
+    }
+}

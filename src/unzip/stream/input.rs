@@ -1,0 +1,216 @@
+//! The reading side of a streaming extraction: the stream read into pool blocks, a
+//! cursor over them that knows the offset of every byte, and what watches every
+//! byte go by (the SHA-256, the copy of the archive).
+
+use std::io::{self, Read};
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+use sha2::{Digest, Sha256};
+
+use super::blocks::{BLOCK_LEN, Block, Pool, Slice};
+
+/// Why the stream gave no more bytes where the archive needs some.
+#[derive(Debug)]
+pub(crate) enum InputError {
+    /// Reading failed at this offset.
+    Read { offset: u64, source: io::Error },
+    /// The stream ended at this offset.
+    Ended { offset: u64 },
+}
+
+/// The stream and a cursor over it.
+pub(crate) struct Input<'p, R> {
+    reader: R,
+    pool: &'p Pool,
+    /// The block being consumed, and the position of the next byte in it.
+    current: Option<Arc<Block>>,
+    pos: usize,
+    /// Stream offset of the next byte.
+    offset: u64,
+    ended: bool,
+    hash: Sha256,
+    /// Where every block goes too, when the archive's bytes are kept.
+    copy: Option<Sender<Arc<Block>>>,
+}
+
+impl<'p, R: Read> Input<'p, R> {
+    pub(crate) fn new(reader: R, pool: &'p Pool, copy: Option<Sender<Arc<Block>>>) -> Self {
+        Input {
+            reader,
+            pool,
+            current: None,
+            pos: 0,
+            offset: 0,
+            ended: false,
+            hash: Sha256::new(),
+            copy,
+        }
+    }
+
+    /// The offset of the next byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The bytes read and not yet consumed, filling a new block if there are none;
+    /// empty at the end of the stream.
+    pub(crate) fn available(&mut self) -> Result<&[u8], InputError> {
+        if self.unread().is_empty() && !self.ended {
+            self.fill()?;
+        }
+        Ok(self.unread())
+    }
+
+    fn unread(&self) -> &[u8] {
+        self.current
+            .as_ref()
+            .map_or(&[], |block| &block.bytes()[self.pos..])
+    }
+
+    /// Marks the first `n` available bytes consumed.
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.unread().len());
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    /// The next up to `max` bytes as a slice of their block (at most the rest of the
+    /// current block), consumed; `None` at the end of the stream.
+    pub(crate) fn take(&mut self, max: usize) -> Result<Option<Slice>, InputError> {
+        let n = self.available()?.len().min(max);
+        if n == 0 {
+            return Ok(None);
+        }
+        let block = self.current.as_ref().expect("bytes are available");
+        let slice = Slice::new(block, self.pos, self.pos + n);
+        self.consume(n);
+        Ok(Some(slice))
+    }
+
+    /// Fills `out` with the next bytes, across blocks.
+    pub(crate) fn read_exact(&mut self, out: &mut [u8]) -> Result<(), InputError> {
+        let mut done = 0;
+        while done < out.len() {
+            let available = self.available()?;
+            if available.is_empty() {
+                return Err(InputError::Ended {
+                    offset: self.offset,
+                });
+            }
+            let n = available.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&available[..n]);
+            done += n;
+            self.consume(n);
+        }
+        Ok(())
+    }
+
+    /// Every byte to the end of the stream, at most `cap` of them (`Ok(None)` when
+    /// there are more).
+    pub(crate) fn rest(&mut self, cap: usize) -> Result<Option<Vec<u8>>, InputError> {
+        let mut out = Vec::new();
+        loop {
+            let available = self.available()?;
+            if available.is_empty() {
+                return Ok(Some(out));
+            }
+            if out.len() + available.len() > cap {
+                return Ok(None);
+            }
+            out.extend_from_slice(available);
+            let n = available.len();
+            self.consume(n);
+        }
+    }
+
+    /// The SHA-256 of every byte read from the stream (all of it, once it has ended).
+    pub(crate) fn sha256(&self) -> [u8; 32] {
+        self.hash.clone().finalize().into()
+    }
+
+    /// Reads the next block from the stream: at least one byte, or the end.
+    fn fill(&mut self) -> Result<(), InputError> {
+        // Drop our hold on the used-up block first, so it can go back to the pool.
+        self.current = None;
+        self.pos = 0;
+        let mut block = self.pool.take();
+        let data = block.data_mut();
+        data.resize(BLOCK_LEN, 0);
+        let got = loop {
+            match self.reader.read(data) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(InputError::Read {
+                        offset: self.offset,
+                        source,
+                    });
+                }
+            }
+        };
+        data.truncate(got);
+        if got == 0 {
+            self.ended = true;
+            return Ok(());
+        }
+        self.hash.update(&data[..]);
+        let block = Arc::new(block);
+        if let Some(copy) = &self.copy {
+            // The copier gives up only when its own write failed; that error is
+            // reported when the copy is finished, so the stream goes on here.
+            if copy.send(Arc::clone(&block)).is_err() {
+                self.copy = None;
+            }
+        }
+        self.current = Some(block);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out its bytes a few at a time.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(self.1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_across_blocks_keep_offsets_and_hash_every_byte() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        let pool = Pool::new();
+        let mut input = Input::new(Trickle(&data, 7), &pool, None);
+        let mut head = [0u8; 30];
+        input.read_exact(&mut head).unwrap();
+        assert_eq!(&head[..], &data[..30]);
+        assert_eq!(input.offset(), 30);
+        let slice = input.take(100).unwrap().unwrap();
+        assert!(!slice.is_empty() && slice.len() <= 100);
+        assert_eq!(&*slice, &data[30..30 + slice.len()]);
+        let at = input.offset() as usize;
+        let rest = input.rest(1 << 20).unwrap().unwrap();
+        assert_eq!(rest, &data[at..]);
+        assert!(matches!(
+            input.read_exact(&mut head),
+            Err(InputError::Ended { offset: 10_000 })
+        ));
+        assert_eq!(input.sha256(), <[u8; 32]>::from(Sha256::digest(&data)));
+    }
+
+    #[test]
+    fn the_rest_past_its_cap_is_refused() {
+        let data = vec![1u8; 5000];
+        let pool = Pool::new();
+        let mut input = Input::new(Trickle(&data, 1000), &pool, None);
+        assert!(input.rest(4999).unwrap().is_none());
+    }
+}
