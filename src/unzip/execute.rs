@@ -132,7 +132,7 @@ pub(crate) struct FileJobs {
 /// `open` instead of a `create_dir_all` that would `stat` every ancestor and race
 /// with its siblings.
 pub(crate) fn create_dirs(plan: &Plan, root: &Path, needs_chmod: bool) -> Result<(), UnzipError> {
-    for dir in &plan.dirs {
+    for dir in plan.dirs.paths() {
         let path = root.join(dir);
         platform::create_dir(&path).map_err(UnzipError::write(&path))?;
         if needs_chmod {

@@ -8,100 +8,57 @@
 //!
 //! 1. the archive's structure ([`structure::read`]): one end record, consistent zip64
 //!    records, a central directory that fills its declared size with the declared
-//!    number of records, nothing before the archive;
-//! 2. the zip crate's reading of that central directory, and the entry-count limit
-//!    and duplicate names ([`open_central_directory`]);
-//! 3. each entry in index order (so the first bad entry by index is the one
-//!    reported): [`entry_name`], [`normalize`] and [`check_fits`], the platform's name
-//!    rules ([`FsRules::check_components`]), [`kind::classify`], [`check_encryption`],
-//!    [`method`], [`Builder::check_declared_sizes`] (or [`kind::directory_data`]),
-//!    [`Builder::check_local_header`] with its data descriptor, then the [`Tree`] of
-//!    paths (duplicates, file/directory conflicts, names the file system folds into
-//!    one);
-//! 4. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
+//!    number of records, nothing before the archive; then the entry count against
+//!    [`Limits::max_entries`] (each entry creates at least one object);
+//! 2. each central record in index order, read by [`central::Records`] (so the first
+//!    bad entry by index is the one reported): [`entry_name`] (the raw name: flagged
+//!    UTF-8 and valid, or ASCII), [`normalize`] and [`check_fits`], the platform's
+//!    name rules ([`FsRules::check_components`]), [`kind::classify`] (the Unix mode
+//!    whatever the host byte), the central extra fields ([`extra::check`]), the
+//!    [`Tree`] of paths (duplicates, file/directory conflicts, names the file system
+//!    folds into one, and every file and directory counted against the limit),
+//!    [`check_encryption`], the method, [`Builder::check_declared_sizes`] (or
+//!    [`kind::directory_data`]), [`Builder::check_local_header`] with the local extra
+//!    fields and the data descriptor;
+//! 3. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
+//!
+//! # Memory
 //!
 //! Nothing here allocates from a size the archive declares: sizes are only compared
-//! and summed (saturating). Allocations are bounded by the central directory's own
-//! size (names, one small record per entry), by the 64 KiB tail read for the end
-//! record, and by 64 KiB + 128 KiB per local header.
+//! and summed (saturating). The plan keeps, per entry, one span (24 bytes) and, per
+//! file, one [`FileEntry`] (88 bytes and the name twice, as stored and normalized);
+//! the [`Tree`] keeps a 16-byte node and a hash slot per file or directory and each
+//! component's bytes once. Only the current central record is in memory, and a name
+//! is never stored once per level of its depth. Besides, the plan reads through a
+//! 64 KiB buffer, the 64 KiB tail of the file, and one local header at a time (at most
+//! 128 KiB). So the plan's peak heap is at most **16 times the central directory's
+//! size, plus 1 MiB**, whatever the names: measured by `tests/plan_memory.rs` at
+//! 2.6x (wheel-like names) to 14x (2,000 names of 64 one-byte levels, each implying 63
+//! new directories: the worst case per byte of directory, two bytes per directory).
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
-use zip::read::{ArchiveOffset, Config, ZipFileEntry};
-use zip::{CompressionMethod, System, ZipArchive};
-
+use super::central::{self, Fixed, Record, Records};
 use super::coverage::{self, Span};
 use super::descriptor;
 use super::error::UnzipError;
+use super::extra::{self, Header, Problem, Resolved};
 use super::fs_names::FsRules;
 use super::kind::{self, DirData, Kind};
 use super::limits::Limits;
-use super::local_header::{self, Found, LocalHeader};
+use super::local_header::{self, Found};
 use super::name::{check_fits, normalize};
 use super::reader::read_up_to_at;
 use super::structure::{self, Layout};
 use super::tree::Tree;
+pub(crate) use super::vocabulary::{FileEntry, Method, Plan};
 
 /// General purpose flag bits (APPNOTE 4.4.4).
 const FLAG_ENCRYPTED: u16 = 1 << 0;
 const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
 const FLAG_UTF8: u16 = 1 << 11;
-
-/// How an entry's bytes are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    Stored,
-    Deflated,
-    /// Method 93, with the `zstd` feature.
-    #[cfg(feature = "zstd")]
-    Zstd,
-}
-
-impl Method {
-    /// The number in the headers (APPNOTE 4.4.5).
-    fn number(self) -> u16 {
-        match self {
-            Method::Stored => 0,
-            Method::Deflated => 8,
-            #[cfg(feature = "zstd")]
-            Method::Zstd => 93,
-        }
-    }
-}
-
-/// One regular file to write.
-#[derive(Debug, Clone)]
-pub(crate) struct FileEntry {
-    /// Position in the central directory; errors and cancellation order use it.
-    pub(crate) index: usize,
-    /// The name as stored, for error messages.
-    pub(crate) name: String,
-    /// Normalized relative path (`/`-separated, checked by [`normalize`]).
-    pub(crate) path: String,
-    pub(crate) data_start: u64,
-    pub(crate) compressed_size: u64,
-    pub(crate) size: u64,
-    pub(crate) crc32: u32,
-    pub(crate) method: Method,
-    /// The Unix mode has an execute bit: the file gets 0o755 instead of 0o644.
-    pub(crate) executable: bool,
-}
-
-/// Everything the execute phase needs, checked.
-#[derive(Debug, Default)]
-pub(crate) struct Plan {
-    /// Every directory to create (explicit entries and implied parents), sorted so
-    /// that a parent comes before its children (a string sorts before its extensions).
-    pub(crate) dirs: Vec<String>,
-    /// Regular files, largest declared size first (ties by index).
-    pub(crate) files: Vec<FileEntry>,
-    /// Sum of the files' declared sizes.
-    pub(crate) total_bytes: u64,
-}
 
 /// What the central directory declares about an entry's content.
 #[derive(Debug, Clone, Copy)]
@@ -133,8 +90,6 @@ struct Builder<'a> {
     plan: Plan,
     tree: Tree,
     spans: Vec<Span>,
-    names: Vec<String>,
-    header_owner: FxHashMap<u64, usize>,
 }
 
 /// Reads the central directory and every local header of `file` and checks them;
@@ -151,38 +106,7 @@ pub(crate) fn plan(
     base_len: usize,
 ) -> Result<Plan, UnzipError> {
     let layout = structure::read(file, archive)?;
-    let zip = open_central_directory(file, archive, limits, &layout)?;
-    let mut builder = Builder {
-        file,
-        archive,
-        limits,
-        base_len,
-        layout,
-        plan: Plan::default(),
-        tree: Tree::new(FsRules::HOST),
-        spans: Vec::with_capacity(zip.len()),
-        names: Vec::with_capacity(zip.len()),
-        header_owner: FxHashMap::default(),
-    };
-    for index in 0..zip.len() {
-        let entry = zip
-            .by_index_data(index)
-            .map_err(|source| builder.cd_err(source))?;
-        builder.add(index, &entry)?;
-    }
-    builder.finish()
-}
-
-/// Opens the central directory with the zip crate, at the place [`structure::read`]
-/// found (no offset guessing), and applies the entry-count limit and the
-/// duplicate-name rule.
-fn open_central_directory<'f>(
-    file: &'f File,
-    archive: &Path,
-    limits: &Limits,
-    layout: &Layout,
-) -> Result<ZipArchive<BufReader<&'f File>>, UnzipError> {
-    // The count is known before the zip crate allocates a record per entry.
+    // Known before any record is read, and each entry creates at least one object.
     let count = usize::try_from(layout.entries).unwrap_or(usize::MAX);
     if count > limits.max_entries {
         return Err(UnzipError::TooManyEntries {
@@ -190,61 +114,88 @@ fn open_central_directory<'f>(
             limit: limits.max_entries,
         });
     }
-    // The zip crate reads the central directory with many small reads; a 64 KiB
-    // buffer turns them into one `read` per 64 KiB of directory (about 800 entries
-    // of a wheel) instead of three or four syscalls per entry.
-    let config = Config {
-        archive_offset: ArchiveOffset::Known(0),
+    let mut builder = Builder {
+        file,
+        archive,
+        limits,
+        base_len,
+        layout,
+        // `structure::read` counted these records in the directory: at most one per
+        // 46 bytes of it, so these are sized by the file, not by a claim. Room made
+        // once is also room never copied while a vector doubles.
+        plan: Plan {
+            files: Vec::with_capacity(count),
+            ..Plan::default()
+        },
+        tree: Tree::new(FsRules::HOST, limits.max_entries, count),
+        spans: Vec::with_capacity(count),
     };
-    let zip = ZipArchive::with_config(config, BufReader::with_capacity(64 << 10, file))
-        .map_err(UnzipError::central_directory(archive))?;
-    if zip.has_duplicate_names() {
-        // The zip crate keeps one entry per exact name; find the hidden one ourselves.
-        return Err(structure::find_exact_duplicate(file, archive, layout)
-            .map_err(UnzipError::read(archive))?);
+    let mut records =
+        Records::new(file, layout.cd_start, layout.cd_end).map_err(UnzipError::read(archive))?;
+    let mut index = 0;
+    while let Some(record) = records.next_record().map_err(UnzipError::read(archive))? {
+        builder.add(index, &record)?;
+        index += 1;
     }
-    // The structure checks leave the zip crate one reading; make sure it took it.
-    if zip.offset() != 0 || zip.central_directory_start() != layout.cd_start || zip.len() != count {
-        return Err(UnzipError::central_directory(archive)(
-            zip::result::ZipError::InvalidArchive(
-                "the zip crate reads a different central directory".into(),
-            ),
-        ));
+    builder.finish()
+}
+
+/// The error for an extra-field [`Problem`] of entry `index`.
+fn extra_error(index: usize, name: &str, header: Header, problem: Problem) -> UnzipError {
+    let (name, header) = (name.to_owned(), header.describe());
+    match problem {
+        Problem::Mismatch { field, problem } => UnzipError::ExtraFieldMismatch {
+            index,
+            name,
+            header,
+            field,
+            problem,
+        },
+        Problem::SecondName { name: second } => UnzipError::SecondName {
+            index,
+            name,
+            header,
+            second: String::from_utf8_lossy(&second).into_owned(),
+        },
+        Problem::Type { kind, field, mode } => UnzipError::AmbiguousType {
+            index,
+            name,
+            kind,
+            why: format!("the {field} in the {header} header gives the Unix mode {mode:#o}"),
+        },
     }
-    Ok(zip)
 }
 
 impl Builder<'_> {
-    fn cd_err(&self, source: zip::result::ZipError) -> UnzipError {
-        UnzipError::central_directory(self.archive)(source)
-    }
-
     fn read_err(&self, source: std::io::Error) -> UnzipError {
         UnzipError::read(self.archive)(source)
     }
 
     /// Every check of one entry, in the order of the module docs.
-    fn add(&mut self, index: usize, entry: &ZipFileEntry<'_>) -> Result<(), UnzipError> {
-        let name = entry_name(index, entry)?;
+    fn add(&mut self, index: usize, record: &Record<'_>) -> Result<(), UnzipError> {
+        let fixed = &record.fixed;
+        let name = entry_name(index, record.name, fixed.flags)?;
         let normal = normalize(index, &name, self.limits)?;
         check_fits(index, &name, &normal.path, self.base_len)?;
         FsRules::HOST.check_components(index, &name, &normal.path)?;
-        let unix_mode = (entry.system() == System::Unix).then(|| entry.external_attributes() >> 16);
-        let kind = kind::classify(
-            index,
-            &name,
-            normal.is_dir,
-            unix_mode,
-            entry.external_attributes(),
-        )?;
-        let flags = entry.flags().as_u16();
-        check_encryption(index, &name, flags)?;
+        let kind = kind::classify(index, &name, normal.is_dir, fixed.host(), fixed.external)?;
+        let central = extra::check(record.extra, &central_raw(record))
+            .map_err(|problem| extra_error(index, &name, Header::Central, problem))?;
+        self.tree
+            .add(index, &name, &normal.path, kind == Kind::Dir)?;
+        check_encryption(index, &name, fixed.flags)?;
+        let method =
+            Method::from_number(fixed.method).ok_or_else(|| UnzipError::UnsupportedMethod {
+                index,
+                name: name.clone(),
+                method: fixed.method,
+            })?;
         let declared = Declared {
-            method: method(index, &name, entry.compression())?,
-            flags,
-            size: entry.size(),
-            compressed: entry.compressed_size(),
-            crc32: entry.crc32(),
+            method,
+            flags: fixed.flags,
+            size: central.uncompressed,
+            compressed: central.compressed,
+            crc32: fixed.crc32,
         };
         let dir_data = match kind {
             Kind::Dir => Some(kind::directory_data(
@@ -260,7 +211,7 @@ impl Builder<'_> {
                 None
             }
         };
-        let placed = self.check_local_header(index, &name, entry, &declared)?;
+        let placed = self.check_local_header(index, &name, fixed, &central, &declared)?;
         if dir_data == Some(DirData::EmptyStream) {
             self.check_empty_stream(index, &name, &placed, &declared)?;
         }
@@ -269,12 +220,10 @@ impl Builder<'_> {
             end: placed.end,
             index,
         });
-        self.tree
-            .add(index, &name, &normal.path, kind == Kind::Dir)?;
         if let Kind::File { executable } = kind {
             self.plan.files.push(FileEntry {
                 index,
-                name: name.clone(),
+                name,
                 path: normal.path,
                 data_start: placed.data_start,
                 compressed_size: declared.compressed,
@@ -284,7 +233,6 @@ impl Builder<'_> {
                 executable,
             });
         }
-        self.names.push(name);
         Ok(())
     }
 
@@ -337,8 +285,9 @@ impl Builder<'_> {
     }
 
     /// The local header must exist, lie before the central directory, belong to this
-    /// entry alone and agree with the central record; with flag bit 3, the data
-    /// descriptor after the data must agree too. Returns where the entry's bytes are.
+    /// entry alone and agree with the central record, its extra fields included; with
+    /// flag bit 3, the data descriptor after the data must agree too. Returns where
+    /// the entry's bytes are.
     ///
     /// Flags are compared whole, bit 3 included: every streaming writer seen
     /// (CPython, Info-ZIP, Java, the zip crate) sets it in both headers, and a
@@ -346,14 +295,15 @@ impl Builder<'_> {
     /// (streaming readers go by the local flag, the zip crate's checks by the
     /// central one). Bit 3 only excuses zeros in the local CRC and sizes.
     fn check_local_header(
-        &mut self,
+        &self,
         index: usize,
         name: &str,
-        entry: &ZipFileEntry<'_>,
+        fixed: &Fixed,
+        central: &Resolved,
         declared: &Declared,
     ) -> Result<Placed, UnzipError> {
         let cd_start = self.layout.cd_start;
-        let header_start = entry.header_start();
+        let header_start = central.offset;
         let out_of_bounds = || UnzipError::EntryOutOfBounds {
             index,
             name: name.to_owned(),
@@ -362,28 +312,44 @@ impl Builder<'_> {
             return Err(out_of_bounds());
         }
         // Two central entries on one local header (the "full overlap" of zip bombs)
-        // would otherwise show as a name mismatch on the second: name it for what it is.
-        if let Some(&other) = self.header_owner.get(&header_start) {
-            return Err(UnzipError::OverlappingEntries {
+        // would show as a local mismatch on the second: name it for what it is. Only
+        // searched on that error path, so it costs nothing on honest archives.
+        let mismatch = |field| match self.spans.iter().find(|s| s.start == header_start) {
+            Some(other) => UnzipError::OverlappingEntries {
                 index,
                 name: name.to_owned(),
-                other,
-            });
-        }
-        self.header_owner.insert(header_start, index);
-        let mismatch = |field| UnzipError::LocalHeaderMismatch {
-            index,
-            name: name.to_owned(),
-            field,
+                other: other.index,
+            },
+            None => UnzipError::LocalHeaderMismatch {
+                index,
+                name: name.to_owned(),
+                field,
+            },
         };
-        let local = match local_header::read(self.file, header_start, entry.name_raw().len())
+        let local = match local_header::read(self.file, header_start, usize::from(fixed.name_len))
             .map_err(|e| self.read_err(e))?
         {
             Found::Header(local) => local,
             Found::Truncated => return Err(out_of_bounds()),
             Found::BadSignature => return Err(mismatch("signature")),
         };
-        if let Some(field) = local_disagreement(&local, entry.name_raw(), declared) {
+        // `name` is the central record's raw name, byte for byte.
+        if local.name != name.as_bytes() {
+            return Err(mismatch("name"));
+        }
+        let raw = extra::Raw {
+            name: &local.name,
+            uncompressed: local.uncompressed_size,
+            compressed: local.compressed_size,
+            offset: None,
+            disk: None,
+            made_by: fixed.made_by,
+            external: fixed.external,
+            fallback_host: (local.version_needed >> 8) as u8,
+        };
+        let sizes = extra::check(&local.extra, &raw)
+            .map_err(|problem| extra_error(index, name, Header::Local, problem))?;
+        if let Some(field) = local_disagreement(&local, &sizes, declared) {
             return Err(mismatch(field));
         }
         let data_start = header_start + local.len;
@@ -392,7 +358,7 @@ impl Builder<'_> {
             .filter(|&end| end <= cd_start)
             .ok_or_else(out_of_bounds)?;
         let end = if declared.flags & FLAG_DATA_DESCRIPTOR != 0 {
-            let found = descriptor::read(self.file, data_end, local.zip64, cd_start)
+            let found = descriptor::read(self.file, data_end, sizes.zip64, cd_start)
                 .map_err(|e| self.read_err(e))?
                 .ok_or_else(out_of_bounds)?;
             let field = if found.crc32 != declared.crc32 {
@@ -445,9 +411,10 @@ impl Builder<'_> {
 
     /// The whole-archive checks after the last entry, and the plan in its final order.
     fn finish(mut self) -> Result<Plan, UnzipError> {
-        let names = &self.names;
-        coverage::check(self.file, &mut self.spans, self.layout.cd_start, |index| {
-            names.get(index).cloned().unwrap_or_default()
+        let (file, layout) = (self.file, self.layout);
+        // The names are not kept per entry: an error reads the one it needs again.
+        coverage::check(file, &mut self.spans, layout.cd_start, |index| {
+            central::name_at(file, layout.cd_start, layout.cd_end, index)
         })?;
         let mut plan = self.plan;
         plan.dirs = self.tree.into_dirs();
@@ -457,18 +424,42 @@ impl Builder<'_> {
     }
 }
 
-/// The entry's name as UTF-8. The zip crate quietly falls back to CP437 for a name
-/// flagged UTF-8 that is not; a lying flag is a reason to refuse, not to guess.
-fn entry_name(index: usize, entry: &ZipFileEntry<'_>) -> Result<String, UnzipError> {
-    let flagged_utf8 = entry.flags().as_u16() & FLAG_UTF8 != 0;
-    match entry.name() {
-        Ok(name) if !flagged_utf8 || std::str::from_utf8(entry.name_raw()).is_ok() => {
-            Ok(name.into_owned())
-        }
-        _ => Err(UnzipError::NameNotUtf8 {
+/// The raw central values its extra fields could override.
+fn central_raw<'a>(record: &Record<'a>) -> extra::Raw<'a> {
+    let fixed = &record.fixed;
+    extra::Raw {
+        name: record.name,
+        uncompressed: fixed.uncompressed,
+        compressed: fixed.compressed,
+        offset: Some(fixed.offset),
+        disk: Some(fixed.disk),
+        made_by: fixed.made_by,
+        external: fixed.external,
+        fallback_host: fixed.host(),
+    }
+}
+
+/// The entry's raw name as a string: UTF-8 when flagged so (and valid), otherwise
+/// ASCII. The raw name is the one checked and written; no second name is ever used.
+fn entry_name(index: usize, raw: &[u8], flags: u16) -> Result<String, UnzipError> {
+    let lossy = || String::from_utf8_lossy(raw).into_owned();
+    if flags & FLAG_UTF8 != 0 {
+        // A lying flag is a reason to refuse, not to guess another encoding.
+        return String::from_utf8(raw.to_vec()).map_err(|_| UnzipError::NameNotUtf8 {
             index,
-            name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
-        }),
+            name: lossy(),
+        });
+    }
+    // Without the flag, readers decode bytes over 0x7F each their own way (CPython as
+    // CP437, Info-ZIP and libarchive not at all or through the locale).
+    if raw.is_ascii() {
+        // ASCII is valid UTF-8.
+        Ok(String::from_utf8_lossy(raw).into_owned())
+    } else {
+        Err(UnzipError::AmbiguousEncoding {
+            index,
+            name: lossy(),
+        })
     }
 }
 
@@ -483,47 +474,25 @@ fn check_encryption(index: usize, name: &str, flags: u16) -> Result<(), UnzipErr
     Ok(())
 }
 
-/// The compression methods we decode; any other is refused.
-fn method(index: usize, name: &str, method: CompressionMethod) -> Result<Method, UnzipError> {
-    match method {
-        CompressionMethod::Stored => Ok(Method::Stored),
-        CompressionMethod::Deflated => Ok(Method::Deflated),
-        // `to_u16` is deprecated in favour of matching on variants, but the zip
-        // crate only has a `Zstd` variant with its own `zstd` feature, which we
-        // do not need (we decompress ourselves): the number is the stable name.
-        #[allow(deprecated)]
-        other => match other.to_u16() {
-            #[cfg(feature = "zstd")]
-            93 => Ok(Method::Zstd),
-            number => Err(UnzipError::UnsupportedMethod {
-                index,
-                name: name.to_owned(),
-                method: number,
-            }),
-        },
-    }
-}
-
 /// The first field in which the local header disagrees with the central record, if
-/// any. With flag bit 3 the local CRC and sizes may be zero (the descriptor has them).
+/// any (the names were compared before). With flag bit 3 the local CRC and sizes may
+/// be zero (the descriptor has them).
 fn local_disagreement(
-    local: &LocalHeader,
-    central_name: &[u8],
+    local: &local_header::LocalHeader,
+    sizes: &Resolved,
     declared: &Declared,
 ) -> Option<&'static str> {
     let deferred = declared.flags & FLAG_DATA_DESCRIPTOR != 0;
     let agrees = |local: u64, central: u64| local == central || (deferred && local == 0);
-    if local.name != central_name {
-        Some("name")
-    } else if local.method != declared.method.number() {
+    if local.method != declared.method.number() {
         Some("method")
     } else if local.flags != declared.flags {
         Some("flags")
     } else if !agrees(u64::from(local.crc32), u64::from(declared.crc32)) {
         Some("crc")
-    } else if !agrees(local.compressed_size, declared.compressed) {
+    } else if !agrees(sizes.compressed, declared.compressed) {
         Some("compressed size")
-    } else if !agrees(local.uncompressed_size, declared.size) {
+    } else if !agrees(sizes.uncompressed, declared.size) {
         Some("uncompressed size")
     } else {
         None
