@@ -7,7 +7,7 @@
 //! (the decode buffers, the thread pool, the staging paths), is compared with the
 //! central directory's size. `src/unzip/plan.rs` states the bound this checks.
 //!
-//! Run `cargo test --test plan_memory -- --nocapture` to see the numbers.
+//! Run `cargo test --release --test plan_memory -- --nocapture` to see the numbers.
 
 #![cfg(not(loom))]
 
@@ -97,6 +97,11 @@ fn the_plan_stays_within_a_small_multiple_of_the_central_directory() {
         let ratio = peak as f64 / cd as f64;
         println!(
             "{shape:>18}: central directory {cd:>9} bytes, plan peak {peak:>10} bytes, {ratio:5.2}x"
+        );
+        // The bound `src/unzip/plan.rs` states.
+        assert!(
+            peak <= 16 * cd + (1 << 20),
+            "{shape}: {peak} bytes for a central directory of {cd}"
         );
     }
 }

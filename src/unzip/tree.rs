@@ -23,7 +23,7 @@
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use hashbrown::HashTable;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxBuildHasher;
 
 use super::error::UnzipError;
 use super::fs_names::{Folding, FsRules};
@@ -44,16 +44,83 @@ struct Node {
     file: bool,
 }
 
+/// Nodes in chunks of [`CHUNK`]: growing never copies them, and never holds more than
+/// one chunk of spare room (a doubling vector holds up to three times its nodes while
+/// it grows).
+#[derive(Debug, Default)]
+struct Nodes {
+    chunks: Vec<Vec<Node>>,
+    len: usize,
+}
+
+/// Nodes per chunk (64 KiB), and bytes per chunk of component text.
+const CHUNK: usize = 4096;
+const TEXT_CHUNK: usize = 1 << 16;
+
+impl Nodes {
+    fn push(&mut self, node: Node) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(node);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, id: u32) -> &Node {
+        &self.chunks[id as usize / CHUNK][id as usize % CHUNK]
+    }
+
+    fn get_mut(&mut self, id: u32) -> &mut Node {
+        &mut self.chunks[id as usize / CHUNK][id as usize % CHUNK]
+    }
+}
+
+/// Component text in 64 KiB chunks, for the same reason; a component (at most 255
+/// bytes) never straddles two, so `start` is `chunk * 64 Ki + offset`.
+#[derive(Debug, Default)]
+struct Text {
+    chunks: Vec<String>,
+}
+
+impl Text {
+    /// Stores `component` and returns where it starts.
+    fn push(&mut self, component: &str) -> u32 {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.len() + component.len() <= TEXT_CHUNK);
+        if !fits {
+            self.chunks.push(String::with_capacity(TEXT_CHUNK));
+        }
+        let chunk = self.chunks.len() - 1;
+        let last = &mut self.chunks[chunk];
+        let start = chunk * TEXT_CHUNK + last.len();
+        last.push_str(component);
+        u32::try_from(start).unwrap_or(u32::MAX)
+    }
+
+    fn get(&self, node: &Node) -> &str {
+        let (chunk, at) = (
+            node.start as usize / TEXT_CHUNK,
+            node.start as usize % TEXT_CHUNK,
+        );
+        &self.chunks[chunk][at..at + usize::from(node.len)]
+    }
+}
+
 /// Paths seen so far, as a trie (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Tree {
-    text: String,
-    nodes: Vec<Node>,
+    text: Text,
+    nodes: Nodes,
     /// Node numbers, found by (parent, component).
     index: HashTable<u32>,
     rules: FsRules,
-    /// Where the file system folds names: (parent, folded component) to node.
-    folded: FxHashMap<(u32, String), u32>,
+    /// Where the file system folds names: node numbers, found by (parent, folded
+    /// component); the folded form is computed again to compare, never stored.
+    folded: HashTable<u32>,
     /// Most nodes (files and directories) allowed besides the root.
     limit: usize,
 }
@@ -61,8 +128,8 @@ pub(crate) struct Tree {
 /// The directories of a finished [`Tree`], parents first.
 #[derive(Debug, Default)]
 pub(crate) struct Dirs {
-    text: String,
-    nodes: Vec<Node>,
+    text: Text,
+    nodes: Nodes,
     dirs: Vec<u32>,
 }
 
@@ -75,9 +142,10 @@ fn hash_of(parent: u32, component: &str) -> u64 {
 
 impl Tree {
     /// An empty tree whose paths must stay distinct under `rules`' folding, and that
-    /// holds at most `limit` files and directories; room is made for `entries`.
+    /// holds at most `limit` files and directories; the index has room for `entries`
+    /// from the start.
     pub(crate) fn new(rules: FsRules, limit: usize, entries: usize) -> Self {
-        let mut nodes = Vec::with_capacity(entries.saturating_add(1));
+        let mut nodes = Nodes::default();
         nodes.push(Node {
             parent: 0,
             start: 0,
@@ -86,19 +154,18 @@ impl Tree {
             file: false,
         });
         Tree {
-            text: String::new(),
+            text: Text::default(),
             nodes,
             index: HashTable::with_capacity(entries),
             rules,
-            folded: FxHashMap::default(),
+            folded: HashTable::new(),
             // Node numbers are `u32`: a tree never holds more, whatever the limit.
             limit: limit.min(u32::MAX as usize - 1),
         }
     }
 
     fn component(&self, id: u32) -> &str {
-        let node = &self.nodes[id as usize];
-        &self.text[node.start as usize..node.start as usize + usize::from(node.len)]
+        self.text.get(self.nodes.get(id))
     }
 
     /// The normalized path of node `id`, components joined by `/`.
@@ -110,7 +177,7 @@ impl Tree {
         let hash = hash_of(parent, component);
         self.index
             .find(hash, |&id| {
-                self.nodes[id as usize].parent == parent && self.component(id) == component
+                self.nodes.get(id).parent == parent && self.component(id) == component
             })
             .copied()
     }
@@ -126,9 +193,15 @@ impl Tree {
         entry: u32,
         file: bool,
     ) -> Result<u32, UnzipError> {
-        let id = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        let id = u32::try_from(self.nodes.len).unwrap_or(u32::MAX);
         if let Some(key) = self.rules.fold(component) {
-            if let Some(&other) = self.folded.get(&(parent, key.clone())) {
+            let hash = hash_of(parent, &key);
+            let (text, nodes, rules) = (&self.text, &self.nodes, self.rules);
+            let same = |&other: &u32| {
+                let node = nodes.get(other);
+                node.parent == parent && rules.fold(text.get(node)).as_deref() == Some(&key)
+            };
+            if let Some(&other) = self.folded.find(hash, same) {
                 let other = self.path(other);
                 let mine = match self.path(parent) {
                     p if p.is_empty() => component.to_owned(),
@@ -142,10 +215,13 @@ impl Tree {
                     }
                 });
             }
-            self.folded.insert((parent, key), id);
+            self.folded.insert_unique(hash, id, |&id| {
+                let node = nodes.get(id);
+                let folded = rules.fold(text.get(node)).unwrap_or_default();
+                hash_of(node.parent, &folded)
+            });
         }
-        let start = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        self.text.push_str(component);
+        let start = self.text.push(component);
         self.nodes.push(Node {
             parent,
             start,
@@ -157,9 +233,8 @@ impl Tree {
         let (text, nodes) = (&self.text, &self.nodes);
         self.index
             .insert_unique(hash_of(parent, component), id, |&id| {
-                let node = &nodes[id as usize];
-                let start = node.start as usize;
-                hash_of(node.parent, &text[start..start + usize::from(node.len)])
+                let node = nodes.get(id);
+                hash_of(node.parent, text.get(node))
             });
         Ok(id)
     }
@@ -187,7 +262,7 @@ impl Tree {
         let mut parent = 0;
         for component in parents.into_iter().flat_map(|p| p.split('/')) {
             parent = match self.find(parent, component) {
-                Some(id) if self.nodes[id as usize].file => return Err(conflict(self, id)),
+                Some(id) if self.nodes.get(id).file => return Err(conflict(self, id)),
                 Some(id) => id,
                 None => self.insert(index, name, parent, component, NO_ENTRY, false)?,
             };
@@ -199,7 +274,7 @@ impl Tree {
         };
         match self.find(parent, last) {
             Some(id) => {
-                let node = &mut self.nodes[id as usize];
+                let node = self.nodes.get_mut(id);
                 match (node.file, node.entry, is_dir) {
                     (true, first, false) => return Err(duplicate(first)),
                     (false, first, true) if first != NO_ENTRY => return Err(duplicate(first)),
@@ -211,7 +286,7 @@ impl Tree {
                 self.insert(index, name, parent, last, entry, !is_dir)?;
             }
         }
-        let count = self.nodes.len() - 1;
+        let count = self.nodes.len - 1;
         if count > self.limit {
             return Err(UnzipError::TooManyEntries {
                 count,
@@ -224,15 +299,13 @@ impl Tree {
     /// How many files and directories the tree holds.
     #[cfg(test)]
     fn count(&self) -> usize {
-        self.nodes.len() - 1
+        self.nodes.len - 1
     }
 
     /// The directories (named or implied), parents first; the lookup tables go.
     pub(crate) fn into_dirs(self) -> Dirs {
-        let dirs = (1..self.nodes.len())
-            .filter(|&id| !self.nodes[id].file)
-            .map(|id| id as u32)
-            .collect();
+        let last = u32::try_from(self.nodes.len).unwrap_or(u32::MAX);
+        let dirs = (1..last).filter(|&id| !self.nodes.get(id).file).collect();
         Dirs {
             text: self.text,
             nodes: self.nodes,
@@ -242,12 +315,11 @@ impl Tree {
 }
 
 /// The path of node `id`: its components from the root down, joined by `/`.
-fn path_of(text: &str, nodes: &[Node], mut id: u32) -> String {
+fn path_of(text: &Text, nodes: &Nodes, mut id: u32) -> String {
     let mut parts = Vec::new();
     while id != 0 {
-        let node = &nodes[id as usize];
-        let start = node.start as usize;
-        parts.push(&text[start..start + usize::from(node.len)]);
+        let node = nodes.get(id);
+        parts.push(text.get(node));
         id = node.parent;
     }
     parts.reverse();
