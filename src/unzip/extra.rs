@@ -11,7 +11,7 @@
 //! | id | field | read by | what inflight does |
 //! |---|---|---|---|
 //! | `0x0001` | zip64 extended information | all: CPython (central), Info-ZIP and libarchive (both headers), the zip crate, uv | at most one per header; it must hold a value for every saturated 32-bit field, in APPNOTE's order; a local one may not extend one size alone; the values it gives must match the other header's ([`Resolved`]) |
-//! | `0x7075` | Info-ZIP Unicode Path | Info-ZIP (central; version 1, CRC), libarchive (local, CRC, any version), the zip crate (CRC, any version), CPython 3.12+ (central, version 1, CRC) | its name must be the raw name byte for byte, whatever its version and CRC |
+//! | `0x7075` | Info-ZIP Unicode Path | Info-ZIP (central; version 1, CRC), libarchive (local, CRC, any version), the zip crate (CRC, any version), CPython 3.12+ (central, version 1, CRC); after one, Info-ZIP 6.0 reads every data descriptor with 8-byte sizes | its name must be the raw name byte for byte, whatever its version and CRC; not in an archive with a 4-byte data descriptor |
 //! | `0x6c78` | libarchive `xl` | libarchive (both headers): host and external attributes, hence type and mode | its host (or, without one, the host byte libarchive falls back on) and its external attributes must be the central record's |
 //! | `0x756e` | ASi Unix | Info-ZIP (central, when the external attributes have no Unix mode): the mode, hence a link | its mode must be the central record's Unix mode |
 //! | `0x9901` | WinZip AES | the zip crate, libarchive: the real method of an AES entry | refused: AES entries (method 99) are refused, and on any other entry the field is a contradiction |
@@ -96,6 +96,13 @@ pub(crate) struct Resolved {
     /// A zip64 field is present: a data descriptor after a local header that has one
     /// holds 8-byte sizes (APPNOTE 4.3.9.2).
     pub(crate) zip64: bool,
+    /// A Unicode Path field is present (naming the raw name). Info-ZIP 6.0 sets its
+    /// "zip64" flag when it takes one (not when it reads a zip64 field), keeps the flag
+    /// across entries, and reads every data descriptor after it with 8-byte sizes: it
+    /// then takes its own skip past a 4-byte one for overlapping data and stops
+    /// ("possible zip bomb"). So the plan refuses an archive with both a Unicode Path
+    /// field and a 4-byte data descriptor.
+    pub(crate) unicode_path: bool,
 }
 
 /// Why an extra area was refused.
@@ -156,7 +163,9 @@ pub(crate) fn check(area: &[u8], raw: &Raw<'_>) -> Result<Resolved, Problem> {
         compressed: u64::from(raw.compressed),
         offset: raw.offset.map_or(0, u64::from),
         zip64: false,
+        unicode_path: false,
     };
+    let mut named = false;
     for (at, field) in fields.iter().enumerate() {
         if ACTED_ON.contains(&field.id) && fields[..at].iter().any(|f| f.id == field.id) {
             return Err(mismatch(name_of(field.id), "appears twice"));
@@ -165,7 +174,10 @@ pub(crate) fn check(area: &[u8], raw: &Raw<'_>) -> Result<Resolved, Problem> {
             ZIP64 => {
                 resolved = zip64(field.data, raw)?;
             }
-            UNICODE_PATH => unicode_path(field.data, raw)?,
+            UNICODE_PATH => {
+                unicode_path(field.data, raw)?;
+                named = true;
+            }
             LIBARCHIVE_XL => libarchive_xl(field.data, raw)?,
             ASI_UNIX => asi_unix(field.data, raw)?,
             WINZIP_AES => {
@@ -183,6 +195,7 @@ pub(crate) fn check(area: &[u8], raw: &Raw<'_>) -> Result<Resolved, Problem> {
             _ => {}
         }
     }
+    resolved.unicode_path = named;
     Ok(resolved)
 }
 
@@ -249,6 +262,7 @@ fn zip64(data: &[u8], raw: &Raw<'_>) -> Result<Resolved, Problem> {
         compressed,
         offset,
         zip64: true,
+        unicode_path: false,
     })
 }
 

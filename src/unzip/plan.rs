@@ -86,6 +86,10 @@ struct Placed {
     data_start: u64,
     /// One past the entry's last byte (its data, or its data descriptor).
     end: u64,
+    /// The local header has a Unicode Path field.
+    unicode_path: bool,
+    /// A data descriptor with 4-byte sizes follows the data.
+    narrow_descriptor: bool,
 }
 
 /// The plan under construction, and what the per-entry checks share.
@@ -99,6 +103,10 @@ struct Builder<'a> {
     plan: Plan,
     tree: Tree,
     spans: Vec<Span>,
+    /// The first Unicode Path field seen (which header it was in), and whether a data
+    /// descriptor with 4-byte sizes was: see [`Resolved::unicode_path`].
+    unicode_path: Option<Header>,
+    narrow_descriptor: bool,
 }
 
 /// Reads the central directory and every local header of `file` and checks them;
@@ -138,6 +146,8 @@ pub(crate) fn plan(
         },
         tree: Tree::new(FsRules::HOST, limits.max_entries, count),
         spans: Vec::with_capacity(count),
+        unicode_path: None,
+        narrow_descriptor: false,
     };
     let mut records =
         Records::new(file, layout.cd_start, layout.cd_end).map_err(UnzipError::read(archive))?;
@@ -221,6 +231,7 @@ impl Builder<'_> {
             }
         };
         let placed = self.check_local_header(index, &name, fixed, &central, &declared)?;
+        self.check_unicode_paths_and_descriptors(index, &name, &central, &placed)?;
         if dir_data == Some(DirData::EmptyStream) {
             self.check_empty_stream(index, &name, &placed, &declared)?;
         }
@@ -394,7 +405,40 @@ impl Builder<'_> {
             header_start,
             data_start,
             end,
+            unicode_path: sizes.unicode_path,
+            narrow_descriptor: declared.flags & FLAG_DATA_DESCRIPTOR != 0 && !sizes.zip64,
         })
+    }
+
+    /// Refuses an archive with both a Unicode Path field and a data descriptor with
+    /// 4-byte sizes, whichever comes first: Info-ZIP 6.0 then reads the descriptor
+    /// with 8-byte sizes and stops (see [`Resolved::unicode_path`]).
+    fn check_unicode_paths_and_descriptors(
+        &mut self,
+        index: usize,
+        name: &str,
+        central: &Resolved,
+        placed: &Placed,
+    ) -> Result<(), UnzipError> {
+        if self.unicode_path.is_none() {
+            if central.unicode_path {
+                self.unicode_path = Some(Header::Central);
+            } else if placed.unicode_path {
+                self.unicode_path = Some(Header::Local);
+            }
+        }
+        self.narrow_descriptor |= placed.narrow_descriptor;
+        match self.unicode_path {
+            Some(header) if self.narrow_descriptor => Err(UnzipError::ExtraFieldMismatch {
+                index,
+                name: name.to_owned(),
+                header: header.describe(),
+                field: "Info-ZIP Unicode Path field (0x7075)",
+                problem: "is in an archive with a 4-byte data descriptor, which Info-ZIP 6.0 \
+                          then reads with 8-byte sizes",
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// A directory's few deflated bytes must be one empty stream and nothing else.

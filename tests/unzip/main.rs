@@ -19,6 +19,7 @@ mod hidden_bytes;
 mod malicious;
 mod modes;
 mod platform_names;
+mod property;
 mod round_trip;
 mod second_names;
 mod types;

@@ -118,3 +118,30 @@ fn a_flagged_utf8_name_is_read_alike_by_every_reader() {
         Some(&Some(b"payload".to_vec()))
     );
 }
+
+#[test]
+fn a_unicode_path_in_an_archive_with_a_narrow_data_descriptor_is_refused() {
+    // Info-ZIP 6.0 sets its zip64 flag when it takes a Unicode Path field and keeps it
+    // across entries: it reads the next 12-byte descriptor as a 20-byte one, takes the
+    // 8 bytes too many for overlapping data, and stops ("possible zip bomb").
+    let mut named = Raw::stored("a.py", b"named");
+    named.central_extra = unicode_path(b"a.py", b"a.py");
+    let streamed = Raw::deflated("b.py", &b"streamed ".repeat(20)).streamed();
+    let bytes = build(&[named, streamed, Raw::stored("c.py", b"after")]);
+    let (error, extractions) = readers::refused_where_readers_differ(&bytes);
+    assert_matches!(
+        error,
+        E::ExtraFieldMismatch {
+            index: 1,
+            header: "central",
+            ..
+        }
+    );
+    if let Some((_, infozip)) = extractions.iter().find(|(r, _)| *r == Reader::InfoZip) {
+        assert!(
+            matches!(infozip.status, readers::Status::Failed(_)),
+            "{:?}",
+            infozip.status
+        );
+    }
+}
