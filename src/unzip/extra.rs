@@ -27,8 +27,10 @@
 //! A field some reader acts on may not appear twice in one header: some take the
 //! first, others the last.
 //!
-//! Everything here is a pure function of the header's bytes.
+//! Everything here is a pure function of the header's bytes; [`Problem::error`] names
+//! the entry when a problem becomes an error.
 
+use super::error::UnzipError;
 use super::reader::{u16_at, u32_at, u64_at};
 
 const ZIP64: u16 = 0x0001;
@@ -124,6 +126,34 @@ pub(crate) enum Problem {
         field: &'static str,
         mode: u32,
     },
+}
+
+impl Problem {
+    /// The error for this problem in the `header` of entry `index`, named `name`.
+    pub(crate) fn error(self, index: usize, name: &str, header: Header) -> UnzipError {
+        let (name, header) = (name.to_owned(), header.describe());
+        match self {
+            Problem::Mismatch { field, problem } => UnzipError::ExtraFieldMismatch {
+                index,
+                name,
+                header,
+                field,
+                problem,
+            },
+            Problem::SecondName { name: second } => UnzipError::SecondName {
+                index,
+                name,
+                header,
+                second: String::from_utf8_lossy(&second).into_owned(),
+            },
+            Problem::Type { kind, field, mode } => UnzipError::AmbiguousType {
+                index,
+                name,
+                kind,
+                why: format!("the {field} in the {header} header gives the Unix mode {mode:#o}"),
+            },
+        }
+    }
 }
 
 /// One field: its id and its data.

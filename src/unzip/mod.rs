@@ -28,6 +28,7 @@ mod kind;
 mod limits;
 mod local_header;
 mod name;
+mod placement;
 mod plan;
 mod platform;
 mod progress;

@@ -18,8 +18,9 @@
 //!    [`Tree`] of paths (duplicates, file/directory conflicts, names the file system
 //!    folds into one, and every file and directory counted against the limit),
 //!    [`check_encryption`], the method, [`Builder::check_declared_sizes`] (or
-//!    [`kind::directory_data`]), [`Builder::check_local_header`] with the local extra
-//!    fields and the data descriptor;
+//!    [`kind::directory_data`]), [`placement::place`] (the local header with its
+//!    extra fields, and the data descriptor), [`placement::check_empty_stream`] for a
+//!    deflated directory, and [`Builder::check_unicode_paths_and_descriptors`];
 //! 3. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
 //!
 //! # Memory
@@ -48,49 +49,23 @@
 use std::fs::File;
 use std::path::Path;
 
-use super::central::{self, Fixed, Record, Records};
+use super::central::{self, Record, Records};
 use super::coverage::{self, Span};
-use super::descriptor;
 use super::error::UnzipError;
-use super::extra::{self, Header, Problem, Resolved};
+use super::extra::{self, Header, Resolved};
 use super::fs_names::FsRules;
 use super::kind::{self, DirData, Kind};
 use super::limits::Limits;
-use super::local_header::{self, Found};
 use super::name::{check_fits, normalize};
-use super::reader::read_up_to_at;
+use super::placement::{self, Archive, Declared, Placed};
 use super::structure::{self, Layout};
 use super::tree::Tree;
 pub(crate) use super::vocabulary::{FileEntry, Method, Plan};
 
 /// General purpose flag bits (APPNOTE 4.4.4).
 const FLAG_ENCRYPTED: u16 = 1 << 0;
-const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 const FLAG_STRONG_ENCRYPTION: u16 = 1 << 6;
 const FLAG_UTF8: u16 = 1 << 11;
-
-/// What the central directory declares about an entry's content.
-#[derive(Debug, Clone, Copy)]
-struct Declared {
-    method: Method,
-    flags: u16,
-    size: u64,
-    compressed: u64,
-    crc32: u32,
-}
-
-/// Where an entry's bytes are, once its local header and descriptor are checked.
-#[derive(Debug, Clone, Copy)]
-struct Placed {
-    header_start: u64,
-    data_start: u64,
-    /// One past the entry's last byte (its data, or its data descriptor).
-    end: u64,
-    /// The local header has a Unicode Path field.
-    unicode_path: bool,
-    /// A data descriptor with 4-byte sizes follows the data.
-    narrow_descriptor: bool,
-}
 
 /// The plan under construction, and what the per-entry checks share.
 struct Builder<'a> {
@@ -159,37 +134,7 @@ pub(crate) fn plan(
     builder.finish()
 }
 
-/// The error for an extra-field [`Problem`] of entry `index`.
-fn extra_error(index: usize, name: &str, header: Header, problem: Problem) -> UnzipError {
-    let (name, header) = (name.to_owned(), header.describe());
-    match problem {
-        Problem::Mismatch { field, problem } => UnzipError::ExtraFieldMismatch {
-            index,
-            name,
-            header,
-            field,
-            problem,
-        },
-        Problem::SecondName { name: second } => UnzipError::SecondName {
-            index,
-            name,
-            header,
-            second: String::from_utf8_lossy(&second).into_owned(),
-        },
-        Problem::Type { kind, field, mode } => UnzipError::AmbiguousType {
-            index,
-            name,
-            kind,
-            why: format!("the {field} in the {header} header gives the Unix mode {mode:#o}"),
-        },
-    }
-}
-
 impl Builder<'_> {
-    fn read_err(&self, source: std::io::Error) -> UnzipError {
-        UnzipError::read(self.archive)(source)
-    }
-
     /// Every check of one entry, in the order of the module docs.
     fn add(&mut self, index: usize, record: &Record<'_>) -> Result<(), UnzipError> {
         let fixed = &record.fixed;
@@ -199,7 +144,7 @@ impl Builder<'_> {
         FsRules::HOST.check_components(index, &name, &normal.path)?;
         let kind = kind::classify(index, &name, normal.is_dir, fixed.host(), fixed.external)?;
         let central = extra::check(record.extra, &central_raw(record))
-            .map_err(|problem| extra_error(index, &name, Header::Central, problem))?;
+            .map_err(|problem| problem.error(index, &name, Header::Central))?;
         self.tree
             .add(index, &name, &normal.path, kind == Kind::Dir)?;
         check_encryption(index, &name, fixed.flags)?;
@@ -230,11 +175,17 @@ impl Builder<'_> {
                 None
             }
         };
-        let placed = self.check_local_header(index, &name, fixed, &central, &declared)?;
-        self.check_unicode_paths_and_descriptors(index, &name, &central, &placed)?;
+        let archive = Archive {
+            file: self.file,
+            path: self.archive,
+            cd_start: self.layout.cd_start,
+            earlier: &self.spans,
+        };
+        let placed = placement::place(&archive, index, &name, fixed, &central, &declared)?;
         if dir_data == Some(DirData::EmptyStream) {
-            self.check_empty_stream(index, &name, &placed, &declared)?;
+            placement::check_empty_stream(&archive, index, &name, &placed, &declared)?;
         }
+        self.check_unicode_paths_and_descriptors(index, &name, &central, &placed)?;
         self.spans.push(Span {
             start: placed.header_start,
             end: placed.end,
@@ -304,112 +255,6 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The local header must exist, lie before the central directory, belong to this
-    /// entry alone and agree with the central record, its extra fields included; with
-    /// flag bit 3, the data descriptor after the data must agree too. Returns where
-    /// the entry's bytes are.
-    ///
-    /// Flags are compared whole, bit 3 included: every streaming writer seen
-    /// (CPython, Info-ZIP, Java, the zip crate) sets it in both headers, and a
-    /// difference would leave readers disagreeing on whether a descriptor follows
-    /// (streaming readers go by the local flag, the zip crate's checks by the
-    /// central one). Bit 3 only excuses zeros in the local CRC and sizes.
-    fn check_local_header(
-        &self,
-        index: usize,
-        name: &str,
-        fixed: &Fixed,
-        central: &Resolved,
-        declared: &Declared,
-    ) -> Result<Placed, UnzipError> {
-        let cd_start = self.layout.cd_start;
-        let header_start = central.offset;
-        let out_of_bounds = || UnzipError::EntryOutOfBounds {
-            index,
-            name: name.to_owned(),
-        };
-        if header_start.saturating_add(30) > cd_start {
-            return Err(out_of_bounds());
-        }
-        // Two central entries on one local header (the "full overlap" of zip bombs)
-        // would show as a local mismatch on the second: name it for what it is. Only
-        // searched on that error path, so it costs nothing on honest archives.
-        let mismatch = |field| match self.spans.iter().find(|s| s.start == header_start) {
-            Some(other) => UnzipError::OverlappingEntries {
-                index,
-                name: name.to_owned(),
-                other: other.index,
-            },
-            None => UnzipError::LocalHeaderMismatch {
-                index,
-                name: name.to_owned(),
-                field,
-            },
-        };
-        let local = match local_header::read(self.file, header_start, usize::from(fixed.name_len))
-            .map_err(|e| self.read_err(e))?
-        {
-            Found::Header(local) => local,
-            Found::Truncated => return Err(out_of_bounds()),
-            Found::BadSignature => return Err(mismatch("signature")),
-        };
-        // `name` is the central record's raw name, byte for byte.
-        if local.name != name.as_bytes() {
-            return Err(mismatch("name"));
-        }
-        let raw = extra::Raw {
-            name: &local.name,
-            uncompressed: local.uncompressed_size,
-            compressed: local.compressed_size,
-            offset: None,
-            disk: None,
-            made_by: fixed.made_by,
-            external: fixed.external,
-            fallback_host: (local.version_needed >> 8) as u8,
-        };
-        let sizes = extra::check(&local.extra, &raw)
-            .map_err(|problem| extra_error(index, name, Header::Local, problem))?;
-        if let Some(field) = local_disagreement(&local, &sizes, declared) {
-            return Err(mismatch(field));
-        }
-        let data_start = header_start + local.len;
-        let data_end = data_start
-            .checked_add(declared.compressed)
-            .filter(|&end| end <= cd_start)
-            .ok_or_else(out_of_bounds)?;
-        let end = if declared.flags & FLAG_DATA_DESCRIPTOR != 0 {
-            let found = descriptor::read(self.file, data_end, sizes.zip64, cd_start)
-                .map_err(|e| self.read_err(e))?
-                .ok_or_else(out_of_bounds)?;
-            let field = if found.crc32 != declared.crc32 {
-                Some("crc")
-            } else if found.compressed_size != declared.compressed {
-                Some("compressed size")
-            } else if found.uncompressed_size != declared.size {
-                Some("uncompressed size")
-            } else {
-                None
-            };
-            if let Some(field) = field {
-                return Err(UnzipError::DataDescriptorMismatch {
-                    index,
-                    name: name.to_owned(),
-                    field,
-                });
-            }
-            data_end + found.len
-        } else {
-            data_end
-        };
-        Ok(Placed {
-            header_start,
-            data_start,
-            end,
-            unicode_path: sizes.unicode_path,
-            narrow_descriptor: declared.flags & FLAG_DATA_DESCRIPTOR != 0 && !sizes.zip64,
-        })
-    }
-
     /// Refuses an archive with both a Unicode Path field and a data descriptor with
     /// 4-byte sizes, whichever comes first: Info-ZIP 6.0 then reads the descriptor
     /// with 8-byte sizes and stops (see [`Resolved::unicode_path`]).
@@ -439,27 +284,6 @@ impl Builder<'_> {
             }),
             _ => Ok(()),
         }
-    }
-
-    /// A directory's few deflated bytes must be one empty stream and nothing else.
-    fn check_empty_stream(
-        &self,
-        index: usize,
-        name: &str,
-        placed: &Placed,
-        declared: &Declared,
-    ) -> Result<(), UnzipError> {
-        // `directory_data` bounded the size by a small constant.
-        let mut bytes = vec![0u8; usize::try_from(declared.compressed).unwrap_or(0)];
-        let got = read_up_to_at(self.file, &mut bytes, placed.data_start)
-            .map_err(|e| self.read_err(e))?;
-        if got != bytes.len() || !kind::is_empty_deflate_stream(&bytes) {
-            return Err(UnzipError::DirectoryWithData {
-                index,
-                name: name.to_owned(),
-            });
-        }
-        Ok(())
     }
 
     /// The whole-archive checks after the last entry, and the plan in its final order.
@@ -525,29 +349,4 @@ fn check_encryption(index: usize, name: &str, flags: u16) -> Result<(), UnzipErr
         });
     }
     Ok(())
-}
-
-/// The first field in which the local header disagrees with the central record, if
-/// any (the names were compared before). With flag bit 3 the local CRC and sizes may
-/// be zero (the descriptor has them).
-fn local_disagreement(
-    local: &local_header::LocalHeader,
-    sizes: &Resolved,
-    declared: &Declared,
-) -> Option<&'static str> {
-    let deferred = declared.flags & FLAG_DATA_DESCRIPTOR != 0;
-    let agrees = |local: u64, central: u64| local == central || (deferred && local == 0);
-    if local.method != declared.method.number() {
-        Some("method")
-    } else if local.flags != declared.flags {
-        Some("flags")
-    } else if !agrees(u64::from(local.crc32), u64::from(declared.crc32)) {
-        Some("crc")
-    } else if !agrees(sizes.compressed, declared.compressed) {
-        Some("compressed size")
-    } else if !agrees(sizes.uncompressed, declared.size) {
-        Some("uncompressed size")
-    } else {
-        None
-    }
 }

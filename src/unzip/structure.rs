@@ -1,4 +1,4 @@
-//! The archive's skeleton, read by us before the zip crate sees it: the one end
+//! The archive's skeleton, read before any central record: the one end
 //! record, the zip64 end record and its locator, and the central directory's extent
 //! and record count.
 //!
