@@ -98,9 +98,15 @@ fn the_plan_stays_within_a_small_multiple_of_the_central_directory() {
         println!(
             "{shape:>18}: central directory {cd:>9} bytes, plan peak {peak:>10} bytes, {ratio:5.2}x"
         );
-        // The bound `src/unzip/plan.rs` states.
+        // The bound `src/unzip/plan.rs` states: 16 times, 20 where the file system
+        // folds names (the tree indexes folded names too).
+        let times = if cfg!(any(windows, target_os = "macos")) {
+            20
+        } else {
+            16
+        };
         assert!(
-            peak <= 16 * cd + (1 << 20),
+            peak <= times * cd + (1 << 20),
             "{shape}: {peak} bytes for a central directory of {cd}"
         );
     }

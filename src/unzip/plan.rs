@@ -38,8 +38,8 @@
 //! the tree grows in 64 KiB chunks. So:
 //!
 //! **the plan's peak heap is at most 16 times the central directory's size, plus
-//! 1 MiB**, whatever the names (on Windows and macOS, where the tree also indexes
-//! folded names, add one more hash slot per node: 18 times). `tests/plan_memory.rs`
+//! 1 MiB**, whatever the names (20 times on Windows and macOS, where the tree also
+//! indexes folded names: one more hash slot per node). `tests/plan_memory.rs`
 //! measures it on four shapes: 2.6x (wheel-like names), 2.8x (40,000 flat names),
 //! 3.3x (400 names of 64 levels of 60 bytes) and 13.4x (2,000 names of 64 one-byte
 //! levels, each implying 63 new directories, the worst case per byte); before the
