@@ -33,9 +33,9 @@
 //! [`structure::read`]: super::structure::read
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io;
 
-use super::reader::{u16_at, u32_at};
+use super::reader::{read_up_to_at, u16_at, u32_at};
 
 const SIGNATURE: u32 = 0x0201_4b50;
 const FIXED_LEN: usize = 46;
@@ -92,29 +92,60 @@ pub(crate) struct Record<'a> {
 }
 
 /// Reads the records of `cd_start..cd_end` in order, through a 64 KiB buffer (one
-/// `read` per 64 KiB of directory instead of three or four per record), keeping only
-/// the current record's name and extra area.
+/// read per 64 KiB of directory instead of three or four per record), keeping only
+/// the current record.
+///
+/// The reads are positional, like every other read of the archive: on Windows a
+/// positional read moves the file's cursor, so a reader that went by the cursor
+/// would find it wherever the last local header read left it.
 #[derive(Debug)]
 pub(crate) struct Records<'f> {
-    reader: BufReader<&'f File>,
+    file: &'f File,
+    /// The next record's offset.
     at: u64,
     end: u64,
-    name: Vec<u8>,
-    extra: Vec<u8>,
+    /// `buf[..filled]` holds the file's bytes from `buf_start`.
+    buf: Vec<u8>,
+    buf_start: u64,
+    filled: usize,
 }
 
+/// Bytes read at once; a record is at most `46 + 3 * 65,535` bytes and may need more
+/// than one buffer.
+const BUF_LEN: usize = 64 << 10;
+
 impl<'f> Records<'f> {
-    /// Positions a reader at the first record.
+    /// A reader of the records in `cd_start..cd_end`.
     pub(crate) fn new(file: &'f File, cd_start: u64, cd_end: u64) -> io::Result<Self> {
-        let mut reader = BufReader::with_capacity(64 << 10, file);
-        reader.seek(SeekFrom::Start(cd_start))?;
         Ok(Records {
-            reader,
+            file,
             at: cd_start,
             end: cd_end,
-            name: Vec::new(),
-            extra: Vec::new(),
+            buf: vec![0; BUF_LEN],
+            buf_start: cd_start,
+            filled: 0,
         })
+    }
+
+    /// Makes `buf` hold `len` bytes from offset `at` (growing it for the rare record
+    /// longer than the buffer), and returns where they start in it.
+    fn window(&mut self, at: u64, len: usize) -> io::Result<usize> {
+        let inside = at >= self.buf_start && at + len as u64 <= self.buf_start + self.filled as u64;
+        if !inside {
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+            let want = (self.end - at).min(self.buf.len() as u64) as usize;
+            let got = read_up_to_at(self.file, &mut self.buf[..want], at)?;
+            (self.buf_start, self.filled) = (at, got);
+            if got < len {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "central directory cut short",
+                ));
+            }
+        }
+        Ok((at - self.buf_start) as usize)
     }
 
     /// The next record, `None` at the end of the directory. A record that is not
@@ -124,31 +155,25 @@ impl<'f> Records<'f> {
         if self.at >= self.end {
             return Ok(None);
         }
-        let mut fixed = [0u8; FIXED_LEN];
-        self.reader.read_exact(&mut fixed)?;
-        let fixed = Fixed::parse(&fixed).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidData, "central record signature")
-        })?;
-        self.name.resize(usize::from(fixed.name_len), 0);
-        self.reader.read_exact(&mut self.name)?;
-        self.extra.resize(usize::from(fixed.extra_len), 0);
-        self.reader.read_exact(&mut self.extra)?;
-        self.reader.seek_relative(i64::from(fixed.comment_len))?;
-        self.at += (FIXED_LEN
-            + usize::from(fixed.name_len)
-            + usize::from(fixed.extra_len)
-            + usize::from(fixed.comment_len)) as u64;
-        if self.at > self.end {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "central record past the directory",
-            ));
+        let invalid = |what| io::Error::new(io::ErrorKind::InvalidData, what);
+        if self.end - self.at < FIXED_LEN as u64 {
+            return Err(invalid("central record past the directory"));
         }
-        Ok(Some(Record {
-            fixed,
-            name: &self.name,
-            extra: &self.extra,
-        }))
+        let start = self.window(self.at, FIXED_LEN)?;
+        let mut fixed = [0u8; FIXED_LEN];
+        fixed.copy_from_slice(&self.buf[start..start + FIXED_LEN]);
+        let fixed = Fixed::parse(&fixed).ok_or_else(|| invalid("central record signature"))?;
+        let (name_len, extra_len) = (usize::from(fixed.name_len), usize::from(fixed.extra_len));
+        let len = FIXED_LEN + name_len + extra_len + usize::from(fixed.comment_len);
+        if self.end - self.at < len as u64 {
+            return Err(invalid("central record past the directory"));
+        }
+        let start = self.window(self.at, FIXED_LEN + name_len + extra_len)?;
+        self.at += len as u64;
+        let name = &self.buf[start + FIXED_LEN..start + FIXED_LEN + name_len];
+        let extra =
+            &self.buf[start + FIXED_LEN + name_len..start + FIXED_LEN + name_len + extra_len];
+        Ok(Some(Record { fixed, name, extra }))
     }
 }
 
