@@ -40,10 +40,10 @@
 //! **the plan's peak heap is at most 16 times the central directory's size, plus
 //! 1 MiB**, whatever the names (20 times on Windows and macOS, where the tree also
 //! indexes folded names: one more hash slot per node). `tests/plan_memory.rs`
-//! measures it on four shapes: 2.6x (wheel-like names), 2.8x (40,000 flat names),
-//! 3.3x (400 names of 64 levels of 60 bytes) and 13.4x (2,000 names of 64 one-byte
+//! measures it on four shapes: 2.8x (wheel-like names), 2.9x (40,000 flat names),
+//! 3.3x (400 names of 64 levels of 60 bytes) and 13.0x (2,000 names of 64 one-byte
 //! levels, each implying 63 new directories, the worst case per byte); before the
-//! trie and our own central directory reader, the same shapes took 8.8x, 10.9x, 37x
+//! trie and our own central directory reader, the same shapes took 9.0x, 11.0x, 37x
 //! and 72x (the zip crate kept every record, the tree every prefix of every path).
 
 use std::fs::File;
