@@ -116,15 +116,15 @@ const BUF_LEN: usize = 64 << 10;
 
 impl<'f> Records<'f> {
     /// A reader of the records in `cd_start..cd_end`.
-    pub(crate) fn new(file: &'f File, cd_start: u64, cd_end: u64) -> io::Result<Self> {
-        Ok(Records {
+    pub(crate) fn new(file: &'f File, cd_start: u64, cd_end: u64) -> Self {
+        Records {
             file,
             at: cd_start,
             end: cd_end,
             buf: vec![0; BUF_LEN],
             buf_start: cd_start,
             filled: 0,
-        })
+        }
     }
 
     /// Makes `buf` hold `len` bytes from offset `at` (growing it for the rare record
@@ -180,9 +180,7 @@ impl<'f> Records<'f> {
 /// The raw name of record `index` in `cd_start..cd_end`, for an error message about an
 /// entry whose name the plan did not keep (lossily decoded; empty if unreadable).
 pub(crate) fn name_at(file: &File, cd_start: u64, cd_end: u64, index: usize) -> String {
-    let Ok(mut records) = Records::new(file, cd_start, cd_end) else {
-        return String::new();
-    };
+    let mut records = Records::new(file, cd_start, cd_end);
     let mut at = 0;
     while let Ok(Some(record)) = records.next_record() {
         if at == index {

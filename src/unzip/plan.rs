@@ -124,8 +124,7 @@ pub(crate) fn plan(
         unicode_path: None,
         narrow_descriptor: false,
     };
-    let mut records =
-        Records::new(file, layout.cd_start, layout.cd_end).map_err(UnzipError::read(archive))?;
+    let mut records = Records::new(file, layout.cd_start, layout.cd_end);
     let mut index = 0;
     while let Some(record) = records.next_record().map_err(UnzipError::read(archive))? {
         builder.add(index, &record)?;
