@@ -121,10 +121,14 @@
 //!    | NUL or control character                    | [`UnzipError::ControlCharacter`]         |
 //!    | empty or `.`-only name                      | [`UnzipError::EmptyName`]                |
 //!    | name flagged UTF-8 that is not              | [`UnzipError::NameNotUtf8`]              |
+//!    | name with bytes over 0x7F but no UTF-8 flag (CPython decodes CP437, Info-ZIP and libarchive write the bytes) | [`UnzipError::AmbiguousEncoding`] |
+//!    | a Unicode Path extra field (0x7075) naming anything but the raw name, in either header (Info-ZIP takes the central one, libarchive the local one) | [`UnzipError::SecondName`] |
 //!    | two entries with one path                   | [`UnzipError::DuplicateName`]            |
 //!    | a path both file and directory              | [`UnzipError::FileDirectoryConflict`]    |
-//!    | symbolic link                               | [`UnzipError::Symlink`]                  |
-//!    | device, FIFO, socket                        | [`UnzipError::SpecialFile`]              |
+//!    | symbolic link (Unix mode, host Unix)        | [`UnzipError::Symlink`]                  |
+//!    | device, FIFO, socket (Unix mode, host Unix) | [`UnzipError::SpecialFile`]              |
+//!    | a link or special Unix mode under any other host byte (Info-ZIP makes links under hosts 0, 2, 5, 16, 30), a DOS volume label (Info-ZIP skips it), a type from libarchive's `xl` or ASi's Unix field | [`UnzipError::AmbiguousType`] |
+//!    | an extra field some reader acts on that disagrees with the raw fields it overrides, appears twice, or an extra area that does not parse (table below) | [`UnzipError::ExtraFieldMismatch`] |
 //!    | encryption                                  | [`UnzipError::Encrypted`]                |
 //!    | method other than stored or deflate         | [`UnzipError::UnsupportedMethod`]        |
 //!    | stored entry with two different sizes       | [`UnzipError::StoredSizeMismatch`]       |
@@ -149,9 +153,29 @@
 //!    | a record signature in the comment (a second end record or archive) | [`UnzipError::SignatureInComment`] |
 //!    | zip64 end record or locator inconsistent (extensible data, elsewhere, other values), multi-disk | [`UnzipError::EndRecordMismatch`] |
 //!    | no end record at all (not a zip, or cut short), or an unreadable central directory | [`UnzipError::CentralDirectory`] |
-//!    | [`Limits`]: entries, entry size, total size, ratio, name length, depth | [`UnzipError::TooManyEntries`], [`UnzipError::EntryTooLarge`], [`UnzipError::TotalTooLarge`], [`UnzipError::CompressionRatio`], [`UnzipError::NameTooLong`], [`UnzipError::TooDeep`] |
+//!    | [`Limits`]: files and directories created (implied ones included), entry size, total size, ratio, name length, depth | [`UnzipError::TooManyEntries`], [`UnzipError::EntryTooLarge`], [`UnzipError::TotalTooLarge`], [`UnzipError::CompressionRatio`], [`UnzipError::NameTooLong`], [`UnzipError::TooDeep`] |
 //!
-//!    Nothing is ever allocated from a size the archive declares.
+//!    Nothing is ever allocated from a size the archive declares, and the plan's
+//!    memory is at most 16 times the central directory's size plus 1 MiB, whatever
+//!    the names (20 times on Windows and macOS; `src/unzip/plan.rs` argues it,
+//!    `tests/plan_memory.rs` measures it).
+//!
+//!    The raw fields of every header are read by the plan itself, and the extra
+//!    fields that some reader acts on are held to them (`src/unzip/extra.rs`):
+//!
+//!    | id | field | which readers act on it | what inflight does |
+//!    |---|---|---|---|
+//!    | `0x0001` | zip64 extended information: sizes, offset | all, in the central header; Info-ZIP, libarchive and streaming readers in the local one | at most one per header; must hold every saturated 32-bit value, in APPNOTE's order; a local one may not extend one size alone (Java reads sizes at fixed places, Info-ZIP and libarchive in order); its values must match the other header's, else [`UnzipError::ExtraFieldMismatch`] or [`UnzipError::LocalHeaderMismatch`] |
+//!    | `0x7075` | Info-ZIP Unicode Path: a second name | Info-ZIP (central, version 1, CRC of the raw name), libarchive (local, CRC, any version), the zip crate (CRC, any version), CPython 3.12+ (central) | must repeat the raw name byte for byte, whatever its version and CRC ([`UnzipError::SecondName`]); not in an archive with a 4-byte data descriptor (Info-ZIP 6.0 then reads descriptors as 8-byte ones and stops) |
+//!    | `0x6c78` | libarchive `xl`: host, external attributes (type, mode) | libarchive, both headers | must give the central record's host and external attributes ([`UnzipError::AmbiguousType`] for a link or special file, else [`UnzipError::ExtraFieldMismatch`]) |
+//!    | `0x756e` | ASi Unix: mode (type) | Info-ZIP, when the external attributes hold no mode | must give the central Unix mode (same variants) |
+//!    | `0x9901` | WinZip AES: the real method | the zip crate, libarchive | refused: AES entries are refused, and elsewhere the field contradicts the method |
+//!    | `0x4341` | Acorn SparkFS: a file type | Info-ZIP with `-F` appends it to the name | refused: a second name |
+//!    | `0x5455`, `0x5855`, `0x7855`, `0x7875`, `0x000d`, `0x000a` | times, Unix uid/gid, NTFS times | Info-ZIP, libarchive, the zip crate | ignored: never a name, a type or a byte of content |
+//!    | `0x6375`, `0xcafe`, `0xd935`, `0xa11e`, any other | Unicode comment, JAR marker, alignment padding | comments and padding only | ignored |
+//!
+//!    Any field some reader acts on may appear once per header; the area must parse
+//!    as fields (up to 3 trailing zero bytes of padding), or the archive is refused.
 //! 2. **Write strictly.** Directories are created first, then files in parallel,
 //!    each with create-new semantics (never following or overwriting anything).
 //!    Output per entry stops at its declared size ([`UnzipError::ExceedsDeclaredSize`])

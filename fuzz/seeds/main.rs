@@ -12,7 +12,10 @@
 #[path = "../../tests/unzip/forge.rs"]
 mod forge;
 
-use forge::{Archive, EndRecord, Raw, Zip64, build, fixed_block};
+use forge::{
+    Archive, EndRecord, Raw, Zip64, asi_unix, build, extra_field, fixed_block, libarchive_xl,
+    unicode_path,
+};
 
 fn honest() -> Vec<Raw> {
     vec![
@@ -42,6 +45,71 @@ fn streamed(signature: bool, wide: bool) -> Vec<Raw> {
             entry
         })
         .collect()
+}
+
+/// Issue 21: types by host byte and extra field, second names, extra fields that
+/// disagree, deep paths. Each is one honest entry with one edit.
+fn issue_21() -> Vec<(&'static str, Vec<u8>)> {
+    let one = |edit: fn(&mut Raw)| {
+        let mut entry = Raw::stored("pkg/x.py", b"target.py");
+        edit(&mut entry);
+        build(&[Raw::stored("pkg/target.py", b"t"), entry])
+    };
+    let deep = "d/".repeat(40);
+    vec![
+        ("link-host-atari", one(|r| {
+            r.made_by = Some(0x0514);
+            r.external = Some(0o120_777 << 16);
+        })),
+        ("link-host-dos", one(|r| {
+            r.made_by = Some(0x0014);
+            r.external = Some(0o120_644 << 16 | 0x20);
+        })),
+        ("volume-label", one(|r| {
+            r.made_by = Some(0x0014);
+            r.external = Some(0x08);
+        })),
+        ("xl-local-link", one(|r| r.local_extra = libarchive_xl(0x0314, 0o120_777 << 16))),
+        ("xl-agrees", one(|r| {
+            r.local_extra = libarchive_xl(0x0314, 0o100_644 << 16);
+            r.central_extra = libarchive_xl(0x0314, 0o100_644 << 16);
+        })),
+        ("asi-link", one(|r| {
+            r.external = Some(0);
+            r.central_extra = asi_unix(0o120_777, b"target.py");
+        })),
+        ("unicode-path-central", one(|r| r.central_extra = unicode_path(b"pkg/y.py", b"pkg/x.py"))),
+        ("unicode-path-local", one(|r| r.local_extra = unicode_path(b"pkg/y.py", b"pkg/x.py"))),
+        ("unicode-path-same", one(|r| {
+            r.central_extra = unicode_path(b"pkg/x.py", b"pkg/x.py");
+            r.local_extra = unicode_path(b"pkg/x.py", b"pkg/x.py");
+        })),
+        ("unicode-path-hides-escape", one(|r| {
+            r.name = b"../../x.py".to_vec();
+            r.central_extra = unicode_path(b"pkg/x.py", b"../../x.py");
+        })),
+        ("cp437-name", one(|r| r.name = b"pkg/caf\x82.py".to_vec())),
+        ("zip64-half-local", one(|r| {
+            r.local_csize = Some(u32::MAX);
+            r.local_extra = extra_field(0x0001, &[9, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        })),
+        ("extra-twice", one(|r| {
+            r.local_extra = [extra_field(0x0001, &[]), extra_field(0x0001, &[])].concat()
+        })),
+        ("extra-cut", one(|r| r.central_extra = extra_field(0x5455, &[1, 2, 3, 4, 5])[..7].to_vec())),
+        ("extra-harmless", one(|r| {
+            r.central_extra = [extra_field(0x5455, &[1, 1, 2, 3, 4]), vec![0, 0]].concat();
+            r.local_extra = extra_field(0x7875, &[1, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+        })),
+        (
+            "deep-paths",
+            build(
+                &(0..50)
+                    .map(|i| Raw::stored(&format!("t{i}/{deep}f"), b""))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+    ]
 }
 
 fn seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -127,7 +195,8 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "corpus/unzip".to_owned());
     std::fs::create_dir_all(&dir).expect("create the corpus directory");
-    let seeds = seeds();
+    let mut seeds = seeds();
+    seeds.extend(issue_21());
     for (name, bytes) in &seeds {
         std::fs::write(format!("{dir}/seed-{name}.zip"), bytes).expect("write a seed");
     }

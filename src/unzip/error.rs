@@ -20,8 +20,8 @@ pub(crate) fn unshare(source: Arc<io::Error>) -> io::Error {
 /// Why [`Unzipper::unzip`](crate::Unzipper::unzip) did not produce its destination.
 ///
 /// Every variant about one archive entry names it by `index` (its position in the
-/// central directory, counting from 0) and `name` (as stored, decoded as UTF-8 or
-/// CP437). Variants about the file system carry the path and the [`std::io::Error`].
+/// central directory, counting from 0) and `name` (the raw name as stored, decoded as
+/// UTF-8, lossily where it is not). Variants about the file system carry the path and the [`std::io::Error`].
 ///
 /// Whatever the variant, the destination does not exist afterwards and the staging
 /// directory has been removed, except for [`UnzipError::DestinationExists`], where the
@@ -92,10 +92,18 @@ pub enum UnzipError {
         #[source]
         source: zip::result::ZipError,
     },
-    /// The archive has more entries than [`Limits::max_entries`](crate::Limits::max_entries).
-    #[error("archive has {count} entries, more than the limit of {limit}")]
+    /// The archive would create more file system objects (files and directories,
+    /// named or implied by a path: `a/b/c.py` creates three) than
+    /// [`Limits::max_entries`](crate::Limits::max_entries). Counted in the plan,
+    /// before anything is written.
+    #[error(
+        "archive creates at least {count} files and directories, more than the limit of {limit}"
+    )]
     TooManyEntries {
-        /// Entries in the central directory.
+        /// Objects counted when the limit was crossed: the central directory's entry
+        /// count when the entries alone are over the limit (refused before any record
+        /// is read), otherwise files and directories up to and including the entry
+        /// that crossed it.
         count: usize,
         /// The limit.
         limit: usize,
@@ -223,6 +231,32 @@ pub enum UnzipError {
         index: usize,
         /// The name, decoded lossily.
         name: String,
+    },
+    /// The name has bytes outside ASCII but no UTF-8 flag (general purpose bit 11):
+    /// CPython decodes them as CP437, Info-ZIP and libarchive write them as they are
+    /// (or through the locale), so each writes another name.
+    #[error("entry {index} has non-ASCII bytes in its name but no UTF-8 flag: {name:?}")]
+    AmbiguousEncoding {
+        /// Index of the entry.
+        index: usize,
+        /// The name, decoded lossily as UTF-8.
+        name: String,
+    },
+    /// An Info-ZIP Unicode Path extra field (0x7075) gives another name than the raw
+    /// one. Info-ZIP takes it from the central header, libarchive from the local one,
+    /// the zip crate from either, each under its own conditions (version byte, CRC of
+    /// the raw name); CPython up to 3.11 ignores it. The raw name is the one checked
+    /// and written, so a second name is refused whatever its version and CRC.
+    #[error("entry {index} ({name:?}) has a second name in its {header} header: {second:?}")]
+    SecondName {
+        /// Index of the entry.
+        index: usize,
+        /// The raw name.
+        name: String,
+        /// `"local"` or `"central"`.
+        header: &'static str,
+        /// The name in the field, decoded lossily as UTF-8.
+        second: String,
     },
     /// The name is empty, or only `.` components (nothing to create).
     #[error("entry {index} has an empty name: {name:?}")]
@@ -454,6 +488,39 @@ pub enum UnzipError {
         index: usize,
         /// The name.
         name: String,
+    },
+    /// Some mainstream reader would create something else than the regular file or
+    /// directory the entry is to CPython and to inflight: a symbolic link from a Unix
+    /// mode under a host byte other than Unix (Info-ZIP reads the mode under several),
+    /// a special file, a volume label (Info-ZIP skips it), or a type given by an extra
+    /// field (libarchive's `xl`, ASi's Unix field).
+    #[error("entry {index} ({name:?}) would be a {kind} for another reader: {why}")]
+    AmbiguousType {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// What it would be: `"symbolic link"`, `"special file"`, `"volume label"`.
+        kind: &'static str,
+        /// Which field says so, and which reader acts on it.
+        why: String,
+    },
+    /// An extra field some reader acts on (a size, an offset, a host, a mode, a name)
+    /// says something else than the raw fields it would override, appears twice in
+    /// one header, or the extra area does not parse: readers that honour the field
+    /// and readers that do not would read two entries. The crate docs list the fields.
+    #[error("entry {index} ({name:?}): the {field} in the {header} header {problem}")]
+    ExtraFieldMismatch {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// `"local"` or `"central"`.
+        header: &'static str,
+        /// Which field, with its id.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
     },
     /// The entry is encrypted (ZipCrypto or AES).
     #[error("entry {index} ({name:?}) is encrypted")]
@@ -707,16 +774,6 @@ impl UnzipError {
     /// [`UnzipError::OpenArchive`] of `archive`, for `map_err`.
     pub(crate) fn open(archive: &Path) -> impl Fn(io::Error) -> UnzipError + Copy + '_ {
         move |source| UnzipError::OpenArchive {
-            archive: archive.to_owned(),
-            source,
-        }
-    }
-
-    /// [`UnzipError::CentralDirectory`] of `archive`, for `map_err`.
-    pub(crate) fn central_directory(
-        archive: &Path,
-    ) -> impl Fn(zip::result::ZipError) -> UnzipError + Copy + '_ {
-        move |source| UnzipError::CentralDirectory {
             archive: archive.to_owned(),
             source,
         }

@@ -113,14 +113,14 @@ pub(crate) fn create_dirs(
     needs_chmod: Option<bool>,
 ) -> Result<bool, UnzipError> {
     let mut needs_chmod = needs_chmod;
-    for dir in &plan.dirs {
-        let path = root.path().join(dir);
+    for dir in plan.dirs.paths() {
+        let path = root.path().join(&dir);
         let exact = needs_chmod.unwrap_or(false);
-        root.make_dir_beneath(dir, exact)
+        root.make_dir_beneath(&dir, exact)
             .map_err(UnzipError::write(&path))?;
         if needs_chmod.is_none() {
             let made = root
-                .open_dir_beneath(dir)
+                .open_dir_beneath(&dir)
                 .map_err(UnzipError::write(&path))?;
             let strips = made.permissions().map_err(UnzipError::write(&path))? & 0o777 != 0o755;
             if strips {

@@ -23,8 +23,11 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Most entries (files and directories) in the central directory. Default 200,000
-    /// (the largest wheels have a few tens of thousands).
+    /// Most file system objects the archive creates: files, plus every directory,
+    /// named by an entry or implied by a path (`a/b/c.py` creates three objects).
+    /// Counted in the plan, before anything is written; an archive with more central
+    /// directory entries than this is refused before any record is read. Default
+    /// 200,000 (the largest wheels create a few tens of thousands).
     pub max_entries: usize,
     /// Most declared uncompressed bytes of any one entry. Default 8 GiB.
     pub max_entry_size: u64,

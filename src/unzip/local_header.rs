@@ -24,11 +24,10 @@
 use std::fs::File;
 use std::io;
 
-use super::reader::{read_up_to_at, u16_at, u32_at, u64_at};
+use super::reader::{read_up_to_at, u16_at, u32_at};
 
 const SIGNATURE: u32 = 0x0403_4b50;
 const FIXED_LEN: usize = 30;
-const ZIP64_EXTRA_ID: u16 = 0x0001;
 /// Extra bytes read past the expected name on the first try. Most local extra fields
 /// are empty or under 40 bytes (timestamps, zip64), so one `pread` of
 /// `30 + name + 64` bytes usually gets the whole header; a longer extra field costs a
@@ -36,18 +35,18 @@ const ZIP64_EXTRA_ID: u16 = 0x0001;
 /// `u16` lengths), so nothing here is sized by a 32- or 64-bit claim.
 const EXTRA_GUESS: usize = 64;
 
-/// A parsed local header.
+/// A parsed local header, as stored: the sizes before any zip64 field is applied
+/// (`extra::check` does that, and the other extra-field rules).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LocalHeader {
+    pub(crate) version_needed: u16,
     pub(crate) flags: u16,
     pub(crate) method: u16,
     pub(crate) crc32: u32,
-    pub(crate) compressed_size: u64,
-    pub(crate) uncompressed_size: u64,
+    pub(crate) compressed_size: u32,
+    pub(crate) uncompressed_size: u32,
     pub(crate) name: Vec<u8>,
-    /// The extra area has a zip64 field: a data descriptor after the data has 8-byte
-    /// sizes (APPNOTE 4.3.9.2).
-    pub(crate) zip64: bool,
+    pub(crate) extra: Vec<u8>,
     /// Bytes from the signature to the first byte of data (`30 + n + m`).
     pub(crate) len: u64,
 }
@@ -96,56 +95,17 @@ pub(crate) fn read(file: &File, offset: u64, name_hint: usize) -> io::Result<Fou
 /// Parses a complete header (`buf.len() == 30 + n + m`, signature already checked).
 fn parse(buf: &[u8]) -> LocalHeader {
     let name_len = usize::from(u16_at(buf, 26));
-    let name = buf[FIXED_LEN..FIXED_LEN + name_len].to_vec();
-    let extra = &buf[FIXED_LEN + name_len..];
-    let mut compressed_size = u64::from(u32_at(buf, 18));
-    let mut uncompressed_size = u64::from(u32_at(buf, 22));
-    let saturated = compressed_size == 0xFFFF_FFFF || uncompressed_size == 0xFFFF_FFFF;
-    let zip64_field = find_extra(extra, ZIP64_EXTRA_ID);
-    if saturated && let Some(zip64) = zip64_field {
-        // APPNOTE 4.5.3: in a local header the zip64 field holds both sizes
-        // (uncompressed first); some writers include only the saturated ones.
-        if zip64.len() >= 16 {
-            if uncompressed_size == 0xFFFF_FFFF {
-                uncompressed_size = u64_at(zip64, 0);
-            }
-            if compressed_size == 0xFFFF_FFFF {
-                compressed_size = u64_at(zip64, 8);
-            }
-        } else {
-            let mut at = 0;
-            for size in [&mut uncompressed_size, &mut compressed_size] {
-                if *size == 0xFFFF_FFFF && zip64.len() >= at + 8 {
-                    *size = u64_at(zip64, at);
-                    at += 8;
-                }
-            }
-        }
-    }
     LocalHeader {
+        version_needed: u16_at(buf, 4),
         flags: u16_at(buf, 6),
         method: u16_at(buf, 8),
         crc32: u32_at(buf, 14),
-        compressed_size,
-        uncompressed_size,
-        name,
-        zip64: zip64_field.is_some(),
+        compressed_size: u32_at(buf, 18),
+        uncompressed_size: u32_at(buf, 22),
+        name: buf[FIXED_LEN..FIXED_LEN + name_len].to_vec(),
+        extra: buf[FIXED_LEN + name_len..].to_vec(),
         len: buf.len() as u64,
     }
-}
-
-/// The data of the first extra field with this id, if the extra area parses.
-fn find_extra(mut extra: &[u8], id: u16) -> Option<&[u8]> {
-    while extra.len() >= 4 {
-        let field_id = u16_at(extra, 0);
-        let len = usize::from(u16_at(extra, 2));
-        let data = extra.get(4..4 + len)?;
-        if field_id == id {
-            return Some(data);
-        }
-        extra = &extra[4 + len..];
-    }
-    None
 }
 
 #[cfg(test)]
@@ -171,29 +131,13 @@ mod tests {
 
     #[test]
     fn plain_header_fields_are_read_as_written() {
-        let h = parse(&header(10, 20, &[]));
+        let h = parse(&header(10, 20, &[1, 0, 0, 0]));
         assert_eq!((h.flags, h.method, h.crc32), (0x0800, 8, 0xDEAD_BEEF));
         assert_eq!(
             (h.compressed_size, h.uncompressed_size, h.len),
-            (10, 20, 31)
+            (10, 20, 35)
         );
-        assert_eq!(h.name, b"x");
-    }
-
-    #[test]
-    fn saturated_sizes_are_taken_from_the_zip64_extra_field() {
-        let mut extra = vec![0x01, 0x00, 16, 0];
-        extra.extend_from_slice(&(5u64 << 32).to_le_bytes());
-        extra.extend_from_slice(&(3u64 << 32).to_le_bytes());
-        let h = parse(&header(u32::MAX, u32::MAX, &extra));
-        assert_eq!((h.uncompressed_size, h.compressed_size), (5 << 32, 3 << 32));
-        assert!(h.zip64);
-        assert!(!parse(&header(1, 1, &[])).zip64);
-    }
-
-    #[test]
-    fn a_malformed_extra_area_leaves_the_saturated_size_unresolved() {
-        let h = parse(&header(u32::MAX, 1, &[0x01, 0x00, 200, 0]));
-        assert_eq!(h.compressed_size, 0xFFFF_FFFF);
+        assert_eq!((h.version_needed, &h.name[..]), (45, &b"x"[..]));
+        assert_eq!(h.extra, [1, 0, 0, 0]);
     }
 }

@@ -3,8 +3,9 @@
 //! Three phases, one file each:
 //!
 //! 1. [`plan`]: single-threaded, reads the end records and checks the archive's
-//!    structure ([`structure`]), reads the central directory (through the zip crate)
-//!    and every local header and data descriptor (ourselves, with positional reads),
+//!    structure ([`structure`]), reads the central directory ([`central`]), every
+//!    local header and data descriptor (with positional reads) and their extra fields
+//!    ([`extra`]),
 //!    checks that the entries own every byte before the central directory
 //!    ([`coverage`]), rejects anything dubious, and builds an immutable
 //!    [`plan::Plan`]. Nothing is written yet.
@@ -15,17 +16,20 @@
 //! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
 //!    it is renamed to `dest` on success and removed on any failure or panic.
 
+mod central;
 mod coverage;
 mod decode;
 mod descriptor;
 mod error;
 mod execute;
+mod extra;
 mod failures;
 pub(crate) mod fs_names;
 mod kind;
 mod limits;
 mod local_header;
 mod name;
+mod placement;
 mod plan;
 mod platform;
 mod progress;
@@ -34,6 +38,7 @@ mod source;
 mod stream;
 mod structure;
 mod tree;
+mod vocabulary;
 
 use std::fmt;
 use std::fs::File;
@@ -500,9 +505,9 @@ impl Unzipper {
         if self.durable {
             // Every file's data is on the device (each job synced its own); now the
             // directory entries, children before the directories that hold them.
-            for dir in plan.dirs.iter().rev() {
-                let path = root.path().join(dir);
-                root.open_dir_beneath(dir)
+            for dir in plan.dirs.paths().rev() {
+                let path = root.path().join(&dir);
+                root.open_dir_beneath(&dir)
                     .and_then(|d| d.sync())
                     .map_err(UnzipError::write(&path))?;
             }

@@ -1,4 +1,4 @@
-//! The archive's skeleton, read by us before the zip crate sees it: the one end
+//! The archive's skeleton, read before any central record: the one end
 //! record, the zip64 end record and its locator, and the central directory's extent
 //! and record count.
 //!
@@ -27,8 +27,6 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-
-use rustc_hash::FxHashMap;
 
 use super::error::UnzipError;
 use super::reader::{read_up_to_at, u16_at, u32_at, u64_at};
@@ -389,30 +387,14 @@ fn check_single_disk(
 /// Counts the central records that fill `start..end` exactly; `Err(offset)` is where
 /// a record is missing its signature or runs past `end`.
 fn count_records<R: Read + Seek>(
-    reader: BufReader<R>,
-    start: u64,
-    end: u64,
-) -> io::Result<Result<u64, u64>> {
-    let mut count = 0u64;
-    let outcome = walk_records(reader, start, end, false, |_| count += 1)?;
-    Ok(outcome.map(|()| count))
-}
-
-/// Calls `each` with the name of every central record in `start..end`, in order
-/// (an empty name unless `names`: counting needs no copies).
-/// Returns `Ok(Err(offset))` at the first place that is not a whole record inside
-/// the range. Allocates one name buffer of at most 65,535 bytes.
-pub(crate) fn walk_records<R: Read + Seek>(
     mut reader: BufReader<R>,
     start: u64,
     end: u64,
-    names: bool,
-    mut each: impl FnMut(&[u8]),
-) -> io::Result<Result<(), u64>> {
+) -> io::Result<Result<u64, u64>> {
     reader.seek(SeekFrom::Start(start))?;
+    let mut count = 0u64;
     let mut at = start;
     let mut fixed = [0u8; CENTRAL_FIXED_LEN];
-    let mut name = Vec::new();
     while at < end {
         if end - at < CENTRAL_FIXED_LEN as u64 {
             return Ok(Err(at));
@@ -421,66 +403,18 @@ pub(crate) fn walk_records<R: Read + Seek>(
         if u32_at(&fixed, 0) != CENTRAL_SIGNATURE {
             return Ok(Err(at));
         }
-        let name_len = usize::from(u16_at(&fixed, 28));
-        let rest = u64::from(u16_at(&fixed, 30)) + u64::from(u16_at(&fixed, 32));
-        let len = CENTRAL_FIXED_LEN as u64 + name_len as u64 + rest;
-        if end - at < len {
+        let rest = u64::from(u16_at(&fixed, 28))
+            + u64::from(u16_at(&fixed, 30))
+            + u64::from(u16_at(&fixed, 32));
+        if end - at < CENTRAL_FIXED_LEN as u64 + rest {
             return Ok(Err(at));
         }
-        if names {
-            name.resize(name_len, 0);
-            reader.read_exact(&mut name)?;
-            // At most 2 * 65,535: always fits an i64.
-            reader.seek_relative(rest as i64)?;
-        } else {
-            // At most 3 * 65,535: always fits an i64.
-            reader.seek_relative((name_len as u64 + rest) as i64)?;
-        }
-        each(&name);
-        at += len;
+        // At most 3 * 65,535: always fits an i64.
+        reader.seek_relative(rest as i64)?;
+        count += 1;
+        at += CENTRAL_FIXED_LEN as u64 + rest;
     }
-    Ok(Ok(()))
-}
-
-/// Walks the central directory and returns the first name that repeats exactly, as
-/// a [`UnzipError::DuplicateName`]. Only called when the zip crate reports duplicates
-/// (it keeps one entry per exact name, so we cannot see them through it). Should the
-/// walk find no byte-equal pair, the two readings disagree, and the archive is refused
-/// as an unreadable central directory rather than with a made-up pair of entries.
-pub(crate) fn find_exact_duplicate(
-    file: &File,
-    archive: &Path,
-    layout: &Layout,
-) -> io::Result<UnzipError> {
-    let reader = BufReader::with_capacity(64 << 10, file);
-    let mut seen: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-    let mut found = None;
-    let mut index = 0;
-    walk_records(reader, layout.cd_start, layout.cd_end, true, |name| {
-        if found.is_none() {
-            match seen.get(name) {
-                Some(&first) => found = Some((index, name.to_vec(), first)),
-                None => {
-                    seen.insert(name.to_vec(), index);
-                }
-            }
-        }
-        index += 1;
-    })?
-    // `read` walked these very records already.
-    .ok();
-    Ok(match found {
-        Some((index, name, first)) => UnzipError::DuplicateName {
-            index,
-            name: String::from_utf8_lossy(&name).into_owned(),
-            first,
-        },
-        None => UnzipError::central_directory(archive)(zip::result::ZipError::InvalidArchive(
-            Cow::Borrowed(
-                "the zip crate reports two entries with one name, but no two names are equal",
-            ),
-        )),
-    })
+    Ok(Ok(count))
 }
 
 #[cfg(test)]

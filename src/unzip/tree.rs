@@ -2,79 +2,246 @@
 //! implied parent directories, so that no path is named twice and none is both a
 //! file and a directory, and, on file systems that fold names, no two paths fold to
 //! one. Each would make the result depend on which entry a reader (or a thread)
-//! writes last.
+//! writes last. It also counts what the archive creates (files and directories,
+//! named or implied) against [`Limits::max_entries`].
+//!
+//! # Memory
+//!
+//! The tree is a trie of components: a node keeps its parent's number and its own
+//! component (in one shared string), never its full path. `a/b/c/d.py` costs four
+//! small nodes and the bytes of `a`, `b`, `c` and `d.py`, so the tree grows with the
+//! bytes of the names and not with their depth times their length, as a set of full
+//! paths would (a name of 64 levels would store its prefixes 64 times over). Full
+//! paths are built one at a time, for an error or for the directory being created.
+//!
+//! Invariants: node 0 is the destination itself; a node's parent has a smaller
+//! number, so numbers in order list parents before their children; `index` holds
+//! every node but the root, keyed by (parent, component).
+//!
+//! [`Limits::max_entries`]: super::limits::Limits::max_entries
 
-use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hash, Hasher};
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use super::error::UnzipError;
 use super::fs_names::{Folding, FsRules};
 
-/// What a normalized path is in the tree being built.
+/// No entry: an implied directory.
+const NO_ENTRY: u32 = u32::MAX;
+
+/// One path component and where it hangs: 16 bytes.
 #[derive(Debug, Clone, Copy)]
-enum Node {
-    File(usize),
-    /// A directory, with the index of the entry that named it, if one did.
-    Dir(Option<usize>),
+struct Node {
+    parent: u32,
+    /// `text[start..start + len]` is the component (at most 255 bytes: `normalize`
+    /// refuses longer ones).
+    start: u32,
+    /// The entry that named it ([`NO_ENTRY`] for an implied directory).
+    entry: u32,
+    len: u8,
+    file: bool,
 }
 
-/// Paths seen so far, and, where the file system folds names (case, Unicode
-/// normalization), which path each folded key belongs to.
+/// Nodes in chunks of [`CHUNK`]: growing never copies them, and never holds more than
+/// one chunk of spare room (a doubling vector holds up to three times its nodes while
+/// it grows).
+#[derive(Debug, Default)]
+struct Nodes {
+    chunks: Vec<Vec<Node>>,
+    len: usize,
+}
+
+/// Nodes per chunk (64 KiB), and bytes per chunk of component text.
+const CHUNK: usize = 4096;
+const TEXT_CHUNK: usize = 1 << 16;
+
+impl Nodes {
+    fn push(&mut self, node: Node) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(node);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, id: u32) -> &Node {
+        &self.chunks[id as usize / CHUNK][id as usize % CHUNK]
+    }
+
+    fn get_mut(&mut self, id: u32) -> &mut Node {
+        &mut self.chunks[id as usize / CHUNK][id as usize % CHUNK]
+    }
+}
+
+/// Component text in 64 KiB chunks, for the same reason; a component (at most 255
+/// bytes) never straddles two, so `start` is `chunk * 64 Ki + offset`.
+#[derive(Debug, Default)]
+struct Text {
+    chunks: Vec<String>,
+}
+
+impl Text {
+    /// Stores `component` and returns where it starts.
+    fn push(&mut self, component: &str) -> u32 {
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|c| c.len() + component.len() <= TEXT_CHUNK);
+        if !fits {
+            self.chunks.push(String::with_capacity(TEXT_CHUNK));
+        }
+        let chunk = self.chunks.len() - 1;
+        let last = &mut self.chunks[chunk];
+        let start = chunk * TEXT_CHUNK + last.len();
+        last.push_str(component);
+        u32::try_from(start).unwrap_or(u32::MAX)
+    }
+
+    fn get(&self, node: &Node) -> &str {
+        let (chunk, at) = (
+            node.start as usize / TEXT_CHUNK,
+            node.start as usize % TEXT_CHUNK,
+        );
+        &self.chunks[chunk][at..at + usize::from(node.len)]
+    }
+}
+
+/// Paths seen so far, as a trie (see the module docs).
 #[derive(Debug)]
 pub(crate) struct Tree {
-    nodes: FxHashMap<String, Node>,
+    text: Text,
+    nodes: Nodes,
+    /// Node numbers, found by (parent, component).
+    index: HashTable<u32>,
     rules: FsRules,
-    folded: FxHashMap<String, String>,
+    /// Where the file system folds names: node numbers, found by (parent, folded
+    /// component); the folded form is computed again to compare, never stored.
+    folded: HashTable<u32>,
+    /// Most nodes (files and directories) allowed besides the root.
+    limit: usize,
+}
+
+/// The directories of a finished [`Tree`], parents first.
+#[derive(Debug, Default)]
+pub(crate) struct Dirs {
+    text: Text,
+    nodes: Nodes,
+    dirs: Vec<u32>,
+}
+
+fn hash_of(parent: u32, component: &str) -> u64 {
+    let mut hasher = FxBuildHasher.build_hasher();
+    parent.hash(&mut hasher);
+    component.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Tree {
-    /// An empty tree whose paths must stay distinct under `rules`' folding.
-    pub(crate) fn new(rules: FsRules) -> Self {
+    /// An empty tree whose paths must stay distinct under `rules`' folding, and that
+    /// holds at most `limit` files and directories; the index has room for `entries`
+    /// from the start.
+    pub(crate) fn new(rules: FsRules, limit: usize, entries: usize) -> Self {
+        let mut nodes = Nodes::default();
+        nodes.push(Node {
+            parent: 0,
+            start: 0,
+            entry: NO_ENTRY,
+            len: 0,
+            file: false,
+        });
         Tree {
-            nodes: FxHashMap::default(),
+            text: Text::default(),
+            nodes,
+            index: HashTable::with_capacity(entries),
             rules,
-            folded: FxHashMap::default(),
+            folded: HashTable::new(),
+            // Node numbers are `u32`: a tree never holds more, whatever the limit.
+            limit: limit.min(u32::MAX as usize - 1),
         }
     }
 
-    /// Records that `path` exists, refusing a different path the file system would
-    /// take for the same one.
-    fn claim_folded(&mut self, index: usize, name: &str, path: &str) -> Result<(), UnzipError> {
-        let Some(key) = self.rules.fold(path) else {
-            return Ok(());
-        };
-        match self.folded.get(&key) {
-            Some(other) if other != path => {
-                let (name, other) = (name.to_owned(), other.clone());
-                Err(match self.rules.why(path, &other) {
+    fn component(&self, id: u32) -> &str {
+        self.text.get(self.nodes.get(id))
+    }
+
+    /// The normalized path of node `id`, components joined by `/`.
+    fn path(&self, id: u32) -> String {
+        path_of(&self.text, &self.nodes, id)
+    }
+
+    fn find(&self, parent: u32, component: &str) -> Option<u32> {
+        let hash = hash_of(parent, component);
+        self.index
+            .find(hash, |&id| {
+                self.nodes.get(id).parent == parent && self.component(id) == component
+            })
+            .copied()
+    }
+
+    /// Adds a node for `component` under `parent`: refused if the file system would
+    /// take it for a sibling with another name.
+    fn insert(
+        &mut self,
+        index: usize,
+        name: &str,
+        parent: u32,
+        component: &str,
+        entry: u32,
+        file: bool,
+    ) -> Result<u32, UnzipError> {
+        let id = u32::try_from(self.nodes.len).unwrap_or(u32::MAX);
+        if let Some(key) = self.rules.fold(component) {
+            let hash = hash_of(parent, &key);
+            let (text, nodes, rules) = (&self.text, &self.nodes, self.rules);
+            let same = |&other: &u32| {
+                let node = nodes.get(other);
+                node.parent == parent && rules.fold(text.get(node)).as_deref() == Some(&key)
+            };
+            if let Some(&other) = self.folded.find(hash, same) {
+                let other = self.path(other);
+                let mine = match self.path(parent) {
+                    p if p.is_empty() => component.to_owned(),
+                    p => format!("{p}/{component}"),
+                };
+                let name = name.to_owned();
+                return Err(match self.rules.why(&mine, &other) {
                     Folding::Case => UnzipError::CaseCollision { index, name, other },
                     Folding::Normalization => {
                         UnzipError::NormalizationCollision { index, name, other }
                     }
-                })
+                });
             }
-            Some(_) => Ok(()),
-            None => {
-                self.folded.insert(key, path.to_owned());
-                Ok(())
-            }
+            self.folded.insert_unique(hash, id, |&id| {
+                let node = nodes.get(id);
+                let folded = rules.fold(text.get(node)).unwrap_or_default();
+                hash_of(node.parent, &folded)
+            });
         }
+        let start = self.text.push(component);
+        self.nodes.push(Node {
+            parent,
+            start,
+            entry,
+            // `normalize` refused components over 255 bytes.
+            len: u8::try_from(component.len()).unwrap_or(u8::MAX),
+            file,
+        });
+        let (text, nodes) = (&self.text, &self.nodes);
+        self.index
+            .insert_unique(hash_of(parent, component), id, |&id| {
+                let node = nodes.get(id);
+                hash_of(node.parent, text.get(node))
+            });
+        Ok(id)
     }
 
-    /// Every directory (named or implied), sorted so that a parent comes before its
-    /// children (a string sorts before its extensions).
-    pub(crate) fn into_dirs(self) -> Vec<String> {
-        let dirs: BTreeSet<String> = self
-            .nodes
-            .into_iter()
-            .filter_map(|(path, node)| matches!(node, Node::Dir(_)).then_some(path))
-            .collect();
-        dirs.into_iter().collect()
-    }
-
-    /// Records `path` and its implied parent directories, rejecting a path that is both a
-    /// file and a directory, or that is named twice.
+    /// Records `path` (normalized, entry `index` named `name`) and its implied parent
+    /// directories, rejecting a path that is both a file and a directory, or that is
+    /// named twice, and an archive that creates more than the limit.
     pub(crate) fn add(
         &mut self,
         index: usize,
@@ -82,46 +249,169 @@ impl Tree {
         path: &str,
         is_dir: bool,
     ) -> Result<(), UnzipError> {
-        let conflict = |other: &str| UnzipError::FileDirectoryConflict {
+        let entry = u32::try_from(index).unwrap_or(u32::MAX);
+        let conflict = |tree: &Tree, id: u32| UnzipError::FileDirectoryConflict {
             index,
             name: name.to_owned(),
-            other: other.to_owned(),
+            other: tree.path(id),
         };
-        for (at, _) in path.match_indices('/') {
-            let parent = &path[..at];
-            match self.nodes.get(parent) {
-                Some(Node::File(_)) => return Err(conflict(parent)),
-                Some(Node::Dir(_)) => {}
-                None => {
-                    self.claim_folded(index, name, parent)?;
-                    self.nodes.insert(parent.to_owned(), Node::Dir(None));
+        let (parents, last) = match path.rsplit_once('/') {
+            Some((parents, last)) => (Some(parents), last),
+            None => (None, path),
+        };
+        let mut parent = 0;
+        for component in parents.into_iter().flat_map(|p| p.split('/')) {
+            parent = match self.find(parent, component) {
+                Some(id) if self.nodes.get(id).file => return Err(conflict(self, id)),
+                Some(id) => id,
+                None => self.insert(index, name, parent, component, NO_ENTRY, false)?,
+            };
+        }
+        let duplicate = |first: u32| UnzipError::DuplicateName {
+            index,
+            name: name.to_owned(),
+            first: first as usize,
+        };
+        match self.find(parent, last) {
+            Some(id) => {
+                let node = self.nodes.get_mut(id);
+                match (node.file, node.entry, is_dir) {
+                    (true, first, false) => return Err(duplicate(first)),
+                    (false, first, true) if first != NO_ENTRY => return Err(duplicate(first)),
+                    (false, _, true) => node.entry = entry,
+                    (true, _, true) | (false, _, false) => return Err(conflict(self, id)),
                 }
             }
-        }
-        let duplicate = |first| UnzipError::DuplicateName {
-            index,
-            name: name.to_owned(),
-            first,
-        };
-        match (self.nodes.get(path).copied(), is_dir) {
-            (Some(Node::File(first)), false) | (Some(Node::Dir(Some(first))), true) => {
-                Err(duplicate(first))
-            }
-            (Some(Node::File(_)), true) | (Some(Node::Dir(_)), false) => Err(conflict(path)),
-            (Some(Node::Dir(None)), true) => {
-                self.nodes.insert(path.to_owned(), Node::Dir(Some(index)));
-                Ok(())
-            }
-            (None, true) => {
-                self.claim_folded(index, name, path)?;
-                self.nodes.insert(path.to_owned(), Node::Dir(Some(index)));
-                Ok(())
-            }
-            (None, false) => {
-                self.claim_folded(index, name, path)?;
-                self.nodes.insert(path.to_owned(), Node::File(index));
-                Ok(())
+            None => {
+                self.insert(index, name, parent, last, entry, !is_dir)?;
             }
         }
+        let count = self.nodes.len - 1;
+        if count > self.limit {
+            return Err(UnzipError::TooManyEntries {
+                count,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many files and directories the tree holds.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.nodes.len - 1
+    }
+
+    /// The directories (named or implied), parents first; the lookup tables go.
+    pub(crate) fn into_dirs(self) -> Dirs {
+        let last = u32::try_from(self.nodes.len).unwrap_or(u32::MAX);
+        let dirs = (1..last).filter(|&id| !self.nodes.get(id).file).collect();
+        Dirs {
+            text: self.text,
+            nodes: self.nodes,
+            dirs,
+        }
+    }
+}
+
+/// The path of node `id`: its components from the root down, joined by `/`.
+fn path_of(text: &Text, nodes: &Nodes, mut id: u32) -> String {
+    let mut parts = Vec::new();
+    while id != 0 {
+        let node = nodes.get(id);
+        parts.push(text.get(node));
+        id = node.parent;
+    }
+    parts.reverse();
+    parts.join("/")
+}
+
+impl Dirs {
+    /// How many directories.
+    pub(crate) fn len(&self) -> usize {
+        self.dirs.len()
+    }
+
+    /// Their normalized paths, parents before children, built one at a time.
+    pub(crate) fn paths(&self) -> impl DoubleEndedIterator<Item = String> + '_ {
+        self.dirs
+            .iter()
+            .map(|&id| path_of(&self.text, &self.nodes, id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> Tree {
+        Tree::new(FsRules::LINUX, usize::MAX, 0)
+    }
+
+    #[test]
+    fn implied_directories_are_created_once_and_listed_parents_first() {
+        let mut t = tree();
+        t.add(0, "a/b/c.py", "a/b/c.py", false).unwrap();
+        t.add(1, "a/d/", "a/d", true).unwrap();
+        t.add(2, "a/b/", "a/b", true).unwrap();
+        assert_eq!(t.count(), 4);
+        let dirs = t.into_dirs();
+        assert_eq!(dirs.paths().collect::<Vec<_>>(), ["a", "a/b", "a/d"]);
+        assert_eq!(dirs.paths().next_back().as_deref(), Some("a/d"));
+    }
+
+    #[test]
+    fn a_name_used_twice_or_as_file_and_directory_is_refused() {
+        let mut t = tree();
+        t.add(0, "a/b", "a/b", false).unwrap();
+        assert!(matches!(
+            t.add(1, "a/b", "a/b", false),
+            Err(UnzipError::DuplicateName {
+                index: 1,
+                first: 0,
+                ..
+            })
+        ));
+        assert!(matches!(
+            t.add(2, "a/b/c", "a/b/c", false),
+            Err(UnzipError::FileDirectoryConflict { index: 2, ref other, .. }) if other == "a/b"
+        ));
+        assert!(matches!(
+            t.add(3, "a", "a", false),
+            Err(UnzipError::FileDirectoryConflict { index: 3, ref other, .. }) if other == "a"
+        ));
+    }
+
+    #[test]
+    fn the_limit_counts_implied_directories() {
+        let mut t = Tree::new(FsRules::LINUX, 3, 0);
+        assert!(matches!(
+            t.add(0, "a/b/c/d.py", "a/b/c/d.py", false),
+            Err(UnzipError::TooManyEntries { count: 4, limit: 3 })
+        ));
+        let mut t = Tree::new(FsRules::LINUX, 4, 0);
+        t.add(0, "a/b/c/d.py", "a/b/c/d.py", false).unwrap();
+        t.add(1, "a/b/c/e.py", "a/b/c/e.py", false).unwrap_err();
+    }
+
+    #[test]
+    fn siblings_that_fold_to_one_name_collide_with_the_full_path_named() {
+        let mut t = Tree::new(FsRules::WINDOWS, usize::MAX, 0);
+        t.add(0, "pkg/Readme", "pkg/Readme", false).unwrap();
+        assert!(matches!(
+            t.add(1, "pkg/README", "pkg/README", false),
+            Err(UnzipError::CaseCollision { index: 1, ref other, .. }) if other == "pkg/Readme"
+        ));
+        t.add(2, "Pkg2/a", "Pkg2/a", false).unwrap();
+        assert!(matches!(
+            t.add(3, "pkg2/b", "pkg2/b", false),
+            Err(UnzipError::CaseCollision { index: 3, ref other, .. }) if other == "Pkg2"
+        ));
+        let mut mac = Tree::new(FsRules::MACOS, usize::MAX, 4);
+        mac.add(0, "caf\u{e9}", "caf\u{e9}", false).unwrap();
+        assert!(matches!(
+            mac.add(1, "cafe\u{301}", "cafe\u{301}", false),
+            Err(UnzipError::NormalizationCollision { index: 1, .. })
+        ));
     }
 }

@@ -44,6 +44,17 @@ pub(crate) fn secs(limit: u64) -> Duration {
 /// What is at a path of a [`tree`]: a directory, or a file and its bytes.
 pub(crate) type Tree = BTreeMap<String, Option<Vec<u8>>>;
 
+/// What is at a path, as found on disk, links not followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Found {
+    Dir,
+    File(Vec<u8>),
+    /// A symbolic link, with its target.
+    Link(std::path::PathBuf),
+    /// A FIFO, socket or device.
+    Special,
+}
+
 /// `path` relative to `root`, components joined by `/` on every platform.
 pub(crate) fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
@@ -54,28 +65,45 @@ pub(crate) fn relative(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Every directory (`None`) and regular file (its bytes) under `root`, by relative
-/// path; panics on anything else (a link, a device). Empty for a missing `root`.
-pub(crate) fn tree(root: &Path) -> Tree {
-    fn walk(root: &Path, dir: &Path, out: &mut Tree) {
+/// Everything under `root`, by relative path, symbolic links recorded as links and
+/// never followed. Empty for a missing `root`.
+pub(crate) fn found(root: &Path) -> BTreeMap<String, Found> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Found>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let rel = relative(root, &path);
             let meta = std::fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                out.insert(rel, None);
+            let what = if meta.file_type().is_symlink() {
+                Found::Link(std::fs::read_link(&path).unwrap())
+            } else if meta.is_dir() {
                 walk(root, &path, out);
+                Found::Dir
+            } else if meta.is_file() {
+                Found::File(std::fs::read(&path).unwrap())
             } else {
-                assert!(meta.is_file(), "{rel} is neither file nor directory");
-                out.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
+                Found::Special
+            };
+            out.insert(rel, what);
         }
     }
-    let mut out = Tree::new();
-    if root.exists() {
+    let mut out = BTreeMap::new();
+    if std::fs::symlink_metadata(root).is_ok() {
         walk(root, root, &mut out);
     }
     out
+}
+
+/// Every directory (`None`) and regular file (its bytes) under `root`, by relative
+/// path; panics on anything else (a link, a device). Empty for a missing `root`.
+pub(crate) fn tree(root: &Path) -> Tree {
+    found(root)
+        .into_iter()
+        .map(|(rel, what)| match what {
+            Found::Dir => (rel, None),
+            Found::File(bytes) => (rel, Some(bytes)),
+            other => panic!("{rel} is neither file nor directory: {other:?}"),
+        })
+        .collect()
 }
 
 /// Every regular file under `dir` and its bytes, by relative path.

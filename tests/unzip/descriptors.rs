@@ -5,7 +5,7 @@ use inflight::UnzipError as E;
 
 use crate::assert_matches;
 use crate::forge::{Archive, Descriptor, FLAG_DESCRIPTOR, Raw, build};
-use crate::python;
+use crate::readers;
 use crate::support::reject;
 
 fn content() -> Vec<u8> {
@@ -46,7 +46,7 @@ fn streamed_entries_with_each_descriptor_form_extract_as_cpython_does() {
                 entry.name.extend_from_slice(b"file");
                 entries.push(entry);
             }
-            let (done, _) = python::assert_same_as_python(&build(&entries));
+            let (done, _) = readers::assert_same_as_readers(&build(&entries));
             assert_eq!(done.files, 3, "signature {signature}, wide {wide}");
         }
     }
@@ -57,7 +57,7 @@ fn local_sizes_known_up_front_may_stand_beside_a_descriptor() {
     // Info-ZIP's `zip` writing to a pipe knows the uncompressed size in advance.
     let mut entry = Raw::deflated("known.txt", &content()).streamed();
     entry.local_size = Some(entry.size);
-    python::assert_same_as_python(&build(&[entry]));
+    readers::assert_same_as_readers(&build(&[entry]));
 }
 
 #[test]

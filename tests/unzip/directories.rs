@@ -5,6 +5,7 @@ use inflight::UnzipError as E;
 use crate::assert_matches;
 use crate::forge::{Raw, build};
 use crate::python;
+use crate::readers;
 use crate::support::{Scene, reject};
 
 #[test]
@@ -48,7 +49,7 @@ fn a_directory_stored_or_deflated_as_an_empty_stream_is_accepted() {
     stored_block.data = vec![0x01, 0x00, 0x00, 0xFF, 0xFF];
     stored_block.csize = 5;
     let bytes = build(&[Raw::dir("plain/"), deflated, stored_block]);
-    let (done, tree) = python::assert_same_as_python(&bytes);
+    let (done, tree) = readers::assert_same_as_readers(&bytes);
     assert_eq!(done.dirs, 3);
     assert!(tree.values().all(Option::is_none));
 }
@@ -91,6 +92,6 @@ fn a_name_without_slash_whose_mode_says_directory_is_refused() {
 fn a_directory_name_with_a_regular_file_mode_is_still_a_directory() {
     let mut entry = Raw::stored("d/", b"");
     entry.mode = Some(0o100644);
-    let (done, _) = python::assert_same_as_python(&build(&[entry]));
+    let (done, _) = readers::assert_same_as_readers(&build(&[entry]));
     assert_eq!((done.files, done.dirs), (0, 1));
 }

@@ -44,6 +44,15 @@ pub(crate) struct Raw {
     pub(crate) dos_attributes: u16,
     /// The local header's extra field (a zip64 field makes descriptors 64-bit).
     pub(crate) local_extra: Vec<u8>,
+    /// The central record's extra field.
+    pub(crate) central_extra: Vec<u8>,
+    /// "Version made by" as written; `None` writes 20 with host 3 (Unix) when there
+    /// is a `mode`, host 0 (DOS) otherwise.
+    pub(crate) made_by: Option<u16>,
+    /// The external attributes as written; `None` writes `mode << 16 | dos_attributes`.
+    pub(crate) external: Option<u32>,
+    /// The local header's "version needed" (default 20).
+    pub(crate) version_needed: u16,
     /// Written right after the data.
     pub(crate) descriptor: Option<Descriptor>,
 }
@@ -96,6 +105,10 @@ impl Raw {
             mode: Some(0o100644),
             dos_attributes: 0,
             local_extra: Vec::new(),
+            central_extra: Vec::new(),
+            made_by: None,
+            external: None,
+            version_needed: 20,
             descriptor: None,
         }
     }
@@ -141,7 +154,7 @@ impl Raw {
     pub(crate) fn local_header(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(b"PK\x03\x04");
-        b.extend_from_slice(&20u16.to_le_bytes());
+        b.extend_from_slice(&self.version_needed.to_le_bytes());
         b.extend_from_slice(&self.local_flags.unwrap_or(self.flags).to_le_bytes());
         b.extend_from_slice(&self.local_method.unwrap_or(self.method).to_le_bytes());
         b.extend_from_slice(&0u32.to_le_bytes()); // time, date
@@ -169,7 +182,9 @@ impl Raw {
     pub(crate) fn central_header(&self, offset: u32) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(b"PK\x01\x02");
-        let made_by: u16 = if self.mode.is_some() { 3 << 8 | 20 } else { 20 };
+        let made_by = self
+            .made_by
+            .unwrap_or(if self.mode.is_some() { 3 << 8 | 20 } else { 20 });
         b.extend_from_slice(&made_by.to_le_bytes());
         b.extend_from_slice(&20u16.to_le_bytes());
         b.extend_from_slice(&self.flags.to_le_bytes());
@@ -179,16 +194,54 @@ impl Raw {
         b.extend_from_slice(&self.csize.to_le_bytes());
         b.extend_from_slice(&self.size.to_le_bytes());
         b.extend_from_slice(&(self.name.len() as u16).to_le_bytes());
-        b.extend_from_slice(&0u16.to_le_bytes()); // extra
+        b.extend_from_slice(&(self.central_extra.len() as u16).to_le_bytes());
         b.extend_from_slice(&0u16.to_le_bytes()); // comment
         b.extend_from_slice(&0u16.to_le_bytes()); // disk
         b.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-        let external = self.mode.unwrap_or(0) << 16 | u32::from(self.dos_attributes);
+        let external = self
+            .external
+            .unwrap_or(self.mode.unwrap_or(0) << 16 | u32::from(self.dos_attributes));
         b.extend_from_slice(&external.to_le_bytes());
         b.extend_from_slice(&offset.to_le_bytes());
         b.extend_from_slice(&self.name);
+        b.extend_from_slice(&self.central_extra);
         b
     }
+}
+
+/// One extra field: its id, its length and `data`.
+pub(crate) fn extra_field(id: u16, data: &[u8]) -> Vec<u8> {
+    let mut b = id.to_le_bytes().to_vec();
+    b.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    b.extend_from_slice(data);
+    b
+}
+
+/// An Info-ZIP Unicode Path field (0x7075) naming `name`, version 1, with the CRC-32
+/// of `raw` (the name it stands for, so that readers that check the CRC take it).
+pub(crate) fn unicode_path(name: &[u8], raw: &[u8]) -> Vec<u8> {
+    let mut data = vec![1];
+    data.extend_from_slice(&crc32fast::hash(raw).to_le_bytes());
+    data.extend_from_slice(name);
+    extra_field(0x7075, &data)
+}
+
+/// libarchive's `xl` field (0x6c78) with a version made by and external attributes.
+pub(crate) fn libarchive_xl(made_by: u16, external: u32) -> Vec<u8> {
+    let mut data = vec![0x05];
+    data.extend_from_slice(&made_by.to_le_bytes());
+    data.extend_from_slice(&external.to_le_bytes());
+    extra_field(0x6c78, &data)
+}
+
+/// An ASi Unix field (0x756e) with `mode` and a link name.
+pub(crate) fn asi_unix(mode: u16, link: &[u8]) -> Vec<u8> {
+    let mut data = 0u32.to_le_bytes().to_vec(); // CRC, read by nobody
+    data.extend_from_slice(&mode.to_le_bytes());
+    data.extend_from_slice(&(link.len() as u32).to_le_bytes());
+    data.extend_from_slice(&[0; 4]); // uid, gid
+    data.extend_from_slice(link);
+    extra_field(0x756e, &data)
 }
 
 pub(crate) fn deflate(content: &[u8]) -> Vec<u8> {

@@ -1,36 +1,19 @@
-//! CPython's `zipfile` as the reference reader (it is what pip uses): what it lists,
-//! what it extracts, and a check that an accepted archive extracts byte for byte to
-//! what it extracts.
+//! CPython's `zipfile` beyond extraction (which [`crate::readers`] runs with the
+//! other readers): what it lists, and archives it writes.
 //!
 //! When `python3` is missing the checks print a skip line and pass, unless
-//! `INFLIGHT_REQUIRE_PYTHON=1` is set (CI sets it), in which case they fail.
+//! `INFLIGHT_REQUIRE_PYTHON=1` or `INFLIGHT_REQUIRE_READERS=1` is set (CI sets both),
+//! in which case they fail.
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
-use inflight::{Extracted, Unzipper};
+use crate::readers::Reader;
 
-use crate::support::Scene;
-
-/// Whether `python3` runs; panics when it does not and it is required.
+/// Whether `python3` runs; panics when it does not and it is required (see
+/// [`crate::readers`]).
 pub(crate) fn available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    let found = *AVAILABLE.get_or_init(|| {
-        Command::new("python3")
-            .args(["-c", "import zipfile"])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    });
-    if !found {
-        let required = std::env::var("INFLIGHT_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "python3 with zipfile is required (INFLIGHT_REQUIRE_PYTHON=1) but does not run"
-        );
-        eprintln!("skipped: python3 not found, CPython comparison not run");
-    }
-    found
+    Reader::CPython.available()
 }
 
 fn run(script: &str, args: &[&Path]) -> std::process::Output {
@@ -79,31 +62,4 @@ pub(crate) fn write(script: &str) -> Option<Vec<u8>> {
     Some(std::fs::read(&path).unwrap())
 }
 
-pub(crate) use crate::common::{Tree, tree};
-
-/// Extracts `bytes` with the `Unzipper` and with CPython's `extractall` and asserts
-/// both trees are the same: same paths, same kinds, same bytes. Returns what the
-/// `Unzipper` reported and the tree.
-pub(crate) fn assert_same_as_python(bytes: &[u8]) -> (Extracted, Tree) {
-    let scene = Scene::new(bytes);
-    let done = match scene.unzip(&Unzipper::new()) {
-        Ok(done) => done,
-        Err(error) => panic!("refused an archive CPython reads: {error}"),
-    };
-    let ours = tree(&scene.dest);
-    if available() {
-        let theirs = scene.root.path().join("python-out");
-        run(
-            "import zipfile, sys\nzipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])",
-            &[&scene.archive, &theirs],
-        );
-        let theirs = tree(&theirs);
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            theirs.keys().collect::<Vec<_>>(),
-            "different paths from CPython"
-        );
-        assert!(ours == theirs, "different contents from CPython");
-    }
-    (done, ours)
-}
+pub(crate) use crate::common::tree;

@@ -12,6 +12,7 @@ use zip::{CompressionMethod, ZipWriter};
 use inflight::Unzipper;
 
 use crate::python;
+use crate::readers;
 use crate::round_trip::semi_compressible;
 use crate::support::Scene;
 
@@ -45,7 +46,7 @@ with open(sys.argv[1], 'wb') as f:\n    with zipfile.ZipFile(S(f), 'w', zipfile.
         let Some(bytes) = python::write(&format!("{PY_WHEEL}\n{script}")) else {
             return;
         };
-        let (done, _) = python::assert_same_as_python(&bytes);
+        let (done, _) = readers::assert_same_as_readers(&bytes);
         assert_eq!(done.files, 43, "{script}");
     }
 }
@@ -75,7 +76,7 @@ fn zip_crate_archives_seekable_and_streamed_extract_as_cpython_does() {
     // The stream writer really uses descriptors: flag bit 3 in the first local header.
     assert_eq!(streamed[6] & 0x08, 0x08);
     for bytes in [seekable, streamed] {
-        let (done, _) = python::assert_same_as_python(&bytes);
+        let (done, _) = readers::assert_same_as_readers(&bytes);
         assert_eq!((done.files, done.dirs), (31, 2));
     }
 }
@@ -108,7 +109,7 @@ fn info_zip_archives_seekable_and_piped_extract_as_cpython_does() {
         .unwrap();
     assert!(piped.status.success());
     for bytes in [std::fs::read(&file).unwrap(), piped.stdout] {
-        let (done, _) = python::assert_same_as_python(&bytes);
+        let (done, _) = readers::assert_same_as_readers(&bytes);
         assert_eq!((done.files, done.dirs), (2, 2));
     }
 }
