@@ -278,7 +278,9 @@ pub use cache::{
 };
 pub use fs::FsError;
 pub use once_map::{Entry, Guard, InFlight, JobError, OnceMap, TryInitError, WaitError, Waiter};
-pub use unzip::{Extracted, Limits, Progress, UnzipError, Unzipper};
+pub use unzip::{
+    Extracted, Limits, Progress, StreamOptions, StreamedArchive, UnzipError, Unzipper,
+};
 
 /// The file system layer's protocols, generic over their directory operations, for
 /// the shuttle models of `shuttle-tests/`, which run them over a simulated directory

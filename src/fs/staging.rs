@@ -72,6 +72,18 @@ impl<'p> Staging<'p> {
         Ok(staging)
     }
 
+    /// A fresh, empty staging file in the lowest free slot of `stem` in `parent`; also
+    /// removes the slots of `stem` that dead jobs left.
+    pub(crate) fn file_in_slot(parent: &'p Dir, stem: &str) -> Result<Self, FsError> {
+        let (k, held) = slots::take(parent, stem)?;
+        let (name, _) = slots::slot_names(stem, k);
+        let mut staging = Staging::file(parent, &name)?;
+        staging.slot = Some(held);
+        // Best effort, as for a directory.
+        let _ = slots::sweep(parent, stem, Some(k));
+        Ok(staging)
+    }
+
     /// A fresh staging directory `name` in `parent`. The caller holds the lock that
     /// makes `name` its own: whatever is there was left by a dead process and is
     /// removed first.

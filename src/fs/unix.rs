@@ -318,6 +318,14 @@ impl Dir {
         Ok(())
     }
 
+    /// Gives the file at the relative path `rel` exactly `file_mode`, reaching it
+    /// without following a link.
+    pub(crate) fn set_file_mode_beneath(&self, rel: &str, file_mode: u32) -> io::Result<()> {
+        let fd = self.open_beneath(rel, OFlags::RDONLY, 0)?;
+        rustix::fs::fchmod(&fd, mode(file_mode))?;
+        Ok(())
+    }
+
     /// The permission bits of this directory.
     #[allow(clippy::useless_conversion)] // `st_mode` is `u16` on macOS
     pub(crate) fn permissions(&self) -> io::Result<u32> {

@@ -293,6 +293,11 @@ impl Dir {
             .sync_all()
     }
 
+    /// Windows has no mode bits to set.
+    pub(crate) fn set_file_mode_beneath(&self, _rel: &str, _mode: u32) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Windows has no mode bits to report.
     pub(crate) fn permissions(&self) -> io::Result<u32> {
         Ok(0o755)

@@ -32,7 +32,7 @@
 //!
 //! [`structure::read`]: super::structure::read
 
-use std::fs::File;
+use super::source::ReadAt;
 use std::io;
 
 use super::reader::{read_up_to_at, u16_at, u32_at};
@@ -100,7 +100,7 @@ pub(crate) struct Record<'a> {
 /// would find it wherever the last local header read left it.
 #[derive(Debug)]
 pub(crate) struct Records<'f> {
-    file: &'f File,
+    file: &'f dyn ReadAt,
     /// The next record's offset.
     at: u64,
     end: u64,
@@ -116,7 +116,7 @@ const BUF_LEN: usize = 64 << 10;
 
 impl<'f> Records<'f> {
     /// A reader of the records in `cd_start..cd_end`.
-    pub(crate) fn new(file: &'f File, cd_start: u64, cd_end: u64) -> Self {
+    pub(crate) fn new(file: &'f dyn ReadAt, cd_start: u64, cd_end: u64) -> Self {
         Records {
             file,
             at: cd_start,
@@ -179,7 +179,7 @@ impl<'f> Records<'f> {
 
 /// The raw name of record `index` in `cd_start..cd_end`, for an error message about an
 /// entry whose name the plan did not keep (lossily decoded; empty if unreadable).
-pub(crate) fn name_at(file: &File, cd_start: u64, cd_end: u64, index: usize) -> String {
+pub(crate) fn name_at(file: &dyn ReadAt, cd_start: u64, cd_end: u64, index: usize) -> String {
     let mut records = Records::new(file, cd_start, cd_end);
     let mut at = 0;
     while let Ok(Some(record)) = records.next_record() {

@@ -10,7 +10,7 @@
 //! names are unique and no extraction depends on order, so writers that sort their
 //! central directory are accepted.
 
-use std::fs::File;
+use super::source::ReadAt;
 
 use super::error::UnzipError;
 use super::local_header::{self, Found};
@@ -33,7 +33,7 @@ pub(crate) struct Span {
 /// [`UnzipError::Prefix`] for other bytes before the first entry;
 /// [`UnzipError::UnlistedBytes`] for other gaps (also when the gap cannot be read).
 pub(crate) fn check(
-    file: &File,
+    file: &dyn ReadAt,
     spans: &mut [Span],
     cd_start: u64,
     name_of: impl Fn(usize) -> String,
@@ -64,7 +64,7 @@ pub(crate) fn check(
 }
 
 /// Names the bytes `start..end` that no listed entry owns.
-fn gap(file: &File, start: u64, end: u64) -> UnzipError {
+fn gap(file: &dyn ReadAt, start: u64, end: u64) -> UnzipError {
     if let Ok(Found::Header(header)) = local_header::read(file, start, 0)
         && start + header.len <= end
     {

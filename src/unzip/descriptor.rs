@@ -26,12 +26,12 @@
 //!   from a writer that omits the signature; CPython, Info-ZIP, Java and the zip crate
 //!   all write it).
 
-use std::fs::File;
+use super::source::ReadAt;
 use std::io;
 
 use super::reader::read_up_to_at;
 
-const SIGNATURE: [u8; 4] = *b"PK\x07\x08";
+pub(crate) const SIGNATURE: [u8; 4] = *b"PK\x07\x08";
 /// The longest form: signature, CRC and two 8-byte sizes.
 const MAX_LEN: usize = 24;
 
@@ -48,7 +48,7 @@ pub(crate) struct Descriptor {
 /// Reads the descriptor at `offset`, which must end by `limit` (the start of the
 /// central directory). `None` if it does not fit.
 pub(crate) fn read(
-    file: &File,
+    file: &dyn ReadAt,
     offset: u64,
     zip64: bool,
     limit: u64,
@@ -60,7 +60,7 @@ pub(crate) fn read(
 }
 
 /// Parses a descriptor from the start of `b` (which may hold bytes after it).
-fn parse(b: &[u8], zip64: bool) -> Option<Descriptor> {
+pub(crate) fn parse(b: &[u8], zip64: bool) -> Option<Descriptor> {
     let signed = b.len() >= 4 && b[..4] == SIGNATURE;
     let start = if signed { 4 } else { 0 };
     let width = if zip64 { 8 } else { 4 };

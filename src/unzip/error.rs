@@ -584,6 +584,22 @@ pub enum UnzipError {
         /// What differs: `"crc"`, `"compressed size"` or `"uncompressed size"`.
         field: &'static str,
     },
+    /// An entry has a data descriptor (flag bit 3) but a method whose data does not
+    /// mark its own end (stored, zstd): only the central directory says where the
+    /// descriptor is. A streaming reader walking local headers cannot find it (Java's
+    /// `ZipInputStream` refuses such entries, uv's streaming path too), so readers
+    /// disagree on where the next entry starts; refused on every path.
+    #[error(
+        "entry {index} ({name:?}) has a data descriptor but its method ({method}) does not mark where its data ends: a streaming reader cannot find the descriptor"
+    )]
+    EntryEndUnknown {
+        /// Index of the entry.
+        index: usize,
+        /// The name.
+        name: String,
+        /// The compression method's number.
+        method: u16,
+    },
     /// Two entries' byte ranges (local header through data descriptor) overlap: two
     /// central entries share data, or one entry's data quotes another (a zip bomb or a
     /// parser-confusion trick).
@@ -699,6 +715,82 @@ pub enum UnzipError {
         /// What the decompressor said.
         #[source]
         source: std::io::Error,
+    },
+
+    // ----- streaming -----
+    /// Reading the archive's stream failed at this byte (the download broke, the
+    /// stream's opener failed at byte 0). Nothing was published.
+    #[error("reading the archive's stream failed at byte {offset}")]
+    StreamRead {
+        /// How many bytes had arrived.
+        offset: u64,
+        /// What the stream said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The archive's stream ended at this byte, before the archive did (a download
+    /// cut short). Nothing was published.
+    #[error("the archive's stream ended at byte {offset}, before the end of the archive")]
+    StreamEnded {
+        /// How many bytes had arrived.
+        offset: u64,
+    },
+    /// At this byte of the stream, where the next local header or the central
+    /// directory must start, is something else: bytes before the first entry, or
+    /// between entries, that a streaming reader cannot walk past (the seekable path
+    /// refuses the same archives as [`UnzipError::Prefix`] or
+    /// [`UnzipError::UnlistedBytes`]).
+    #[error("byte {offset} of the stream starts no record (found {found:#010x})")]
+    StreamJunk {
+        /// Where.
+        offset: u64,
+        /// The four bytes found, little endian.
+        found: u32,
+    },
+    /// A streaming extraction keeps every local header, data descriptor and the whole
+    /// central directory to check them against each other at the end; together they
+    /// take more than this many bytes. Nothing was published.
+    #[error(
+        "the archive's records take more than {limit} bytes, the most a streaming extraction keeps"
+    )]
+    RecordsTooLarge {
+        /// The bound, in bytes.
+        limit: u64,
+    },
+    /// What was streamed and what the central directory says differ in a way the
+    /// plan's rules did not name (a safety net: every difference the rules know has
+    /// its own variant).
+    #[error("the stream's entry at byte {offset} differs from the central directory: {what}")]
+    StreamMismatch {
+        /// Where the entry's local header is.
+        offset: u64,
+        /// What differs.
+        what: &'static str,
+    },
+    /// The archive's SHA-256 is not the one expected
+    /// ([`StreamOptions::expect_sha256`](crate::StreamOptions::expect_sha256)): the
+    /// installer's hash check failed, and nothing was published.
+    #[error("the archive's SHA-256 is {actual}, not the expected {expected}")]
+    HashMismatch {
+        /// The expected digest, in hex.
+        expected: String,
+        /// The digest of the bytes that arrived, in hex.
+        actual: String,
+    },
+    /// The check given to [`StreamOptions::verify`](crate::StreamOptions::verify)
+    /// refused the archive: nothing was published.
+    #[error("the archive was refused before publishing")]
+    Vetoed {
+        /// Why, as the check said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// [`Archive::read`](crate::Archive::read) was asked for a name the archive does
+    /// not hold as a file.
+    #[error("the archive holds no file named {name:?}")]
+    NoSuchMember {
+        /// The name asked for.
+        name: String,
     },
 
     // ----- destination -----

@@ -229,6 +229,41 @@ pub(crate) fn check(area: &[u8], raw: &Raw<'_>) -> Result<Resolved, Problem> {
     Ok(resolved)
 }
 
+/// A local header's sizes as its zip64 field resolves them, and whether it has one
+/// (its data descriptor, if any, then has 8-byte sizes): all a streaming reader needs
+/// of the extra area before the data. The other rules need the central record, and
+/// run when it has arrived (the stream's check at its end runs [`check`] on both).
+pub(crate) fn local_sizes(
+    area: &[u8],
+    uncompressed: u32,
+    compressed: u32,
+) -> Result<Resolved, Problem> {
+    let fields = fields(area).ok_or(Problem::Mismatch {
+        field: "extra field area",
+        problem: "does not parse as a sequence of fields",
+    })?;
+    let raw = Raw {
+        name: &[],
+        uncompressed,
+        compressed,
+        offset: None,
+        disk: None,
+        made_by: 0,
+        external: 0,
+        fallback_host: 0,
+    };
+    match fields.iter().find(|field| field.id == ZIP64) {
+        Some(field) => zip64(field.data, &raw),
+        None => Ok(Resolved {
+            uncompressed: u64::from(uncompressed),
+            compressed: u64::from(compressed),
+            offset: 0,
+            zip64: false,
+            unicode_path: false,
+        }),
+    }
+}
+
 /// How errors name a field.
 fn name_of(id: u16) -> &'static str {
     match id {

@@ -21,13 +21,13 @@
 //! | 28     | 2    | extra field length `m`        |
 //! | 30     | n+m  | name, then extra field        |
 
-use std::fs::File;
+use super::source::ReadAt;
 use std::io;
 
 use super::reader::{read_up_to_at, u16_at, u32_at};
 
-const SIGNATURE: u32 = 0x0403_4b50;
-const FIXED_LEN: usize = 30;
+pub(crate) const SIGNATURE: u32 = 0x0403_4b50;
+pub(crate) const FIXED_LEN: usize = 30;
 /// Extra bytes read past the expected name on the first try. Most local extra fields
 /// are empty or under 40 bytes (timestamps, zip64), so one `pread` of
 /// `30 + name + 64` bytes usually gets the whole header; a longer extra field costs a
@@ -63,7 +63,7 @@ pub(crate) enum Found {
 
 /// Reads the local header at `offset`; `name_hint` is the central directory's name
 /// length, used to size the first read.
-pub(crate) fn read(file: &File, offset: u64, name_hint: usize) -> io::Result<Found> {
+pub(crate) fn read(file: &dyn ReadAt, offset: u64, name_hint: usize) -> io::Result<Found> {
     let mut buf = vec![0u8; FIXED_LEN + name_hint + EXTRA_GUESS];
     let got = read_up_to_at(file, &mut buf, offset)?;
     if got < FIXED_LEN {
@@ -93,7 +93,7 @@ pub(crate) fn read(file: &File, offset: u64, name_hint: usize) -> io::Result<Fou
 }
 
 /// Parses a complete header (`buf.len() == 30 + n + m`, signature already checked).
-fn parse(buf: &[u8]) -> LocalHeader {
+pub(crate) fn parse(buf: &[u8]) -> LocalHeader {
     let name_len = usize::from(u16_at(buf, 26));
     LocalHeader {
         version_needed: u16_at(buf, 4),

@@ -36,6 +36,7 @@ mod progress;
 mod reader;
 mod source;
 mod stream;
+mod streaming;
 mod structure;
 mod tree;
 mod vocabulary;
@@ -51,6 +52,7 @@ pub use self::limits::Limits;
 pub(crate) use self::progress::Label;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
+pub use self::streaming::{StreamOptions, StreamedArchive};
 use crate::fs::{Dir, FsError, Staging, slots};
 
 /// Extracts zip archives strictly, in parallel, and atomically.

@@ -4,7 +4,7 @@
 //! these from the local side, central-directory readers from the central one, so any
 //! disagreement is two archives in one.
 
-use std::fs::File;
+use super::source::ReadAt;
 use std::path::Path;
 
 use super::central::Fixed;
@@ -23,7 +23,7 @@ pub(crate) const FLAG_DATA_DESCRIPTOR: u16 = 1 << 3;
 /// The archive as the placement checks see it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Archive<'a> {
-    pub(crate) file: &'a File,
+    pub(crate) file: &'a dyn ReadAt,
     /// Its path, for errors.
     pub(crate) path: &'a Path,
     /// Where the central directory starts: every entry's bytes end by there.

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// [`Unzipper::progress`](crate::Unzipper::progress).
 ///
 /// Only regular files count: directories are all created, in one go, before the first
-/// report. `bytes_*` are declared uncompressed sizes. Each report names the archive it
+/// report. `bytes_*` are declared uncompressed sizes. In a streaming extraction
+/// ([`Unzipper::unzip_reader`](crate::Unzipper::unzip_reader)) the totals are what
+/// has arrived so far, and grow as entries arrive. Each report names the archive it
 /// is about and, for an extraction a cache runs, the cache id, so one callback can
 /// serve many extractions at once.
 ///
@@ -75,8 +77,10 @@ pub(crate) struct Tracker {
     id: Option<Arc<str>>,
     files_done: AtomicUsize,
     bytes_done: AtomicU64,
-    files_total: usize,
-    bytes_total: u64,
+    /// Known up front from the plan; in a streaming extraction, grown as entries
+    /// arrive ([`Tracker::grow`]).
+    files_total: AtomicUsize,
+    bytes_total: AtomicU64,
 }
 
 impl Tracker {
@@ -92,8 +96,8 @@ impl Tracker {
             id: label.id.clone(),
             files_done: AtomicUsize::new(0),
             bytes_done: AtomicU64::new(0),
-            files_total,
-            bytes_total,
+            files_total: AtomicUsize::new(files_total),
+            bytes_total: AtomicU64::new(bytes_total),
         }
     }
 
@@ -114,14 +118,22 @@ impl Tracker {
         }
     }
 
+    /// A streaming extraction met another file of `bytes` bytes: the totals grow.
+    pub(crate) fn grow(&self, bytes: u64) {
+        self.files_total.fetch_add(1, Ordering::Relaxed);
+        self.bytes_total.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     fn report(&self, files_done: usize, bytes_done: u64) -> Progress {
+        // Read after the counts done, which the totals always cover (a file is
+        // counted in the totals before its job can finish).
         Progress {
             archive: Arc::clone(&self.archive),
             id: self.id.clone(),
             files_done,
-            files_total: self.files_total,
+            files_total: self.files_total.load(Ordering::Relaxed).max(files_done),
             bytes_done,
-            bytes_total: self.bytes_total,
+            bytes_total: self.bytes_total.load(Ordering::Relaxed).max(bytes_done),
         }
     }
 }
@@ -138,7 +150,7 @@ impl fmt::Debug for Tracker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tracker")
             .field("files_done", &self.files_done)
-            .field("files_total", &self.files_total)
+            .field("files_total", &self.files_total.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }

@@ -7,15 +7,15 @@
 //! reopening by path. (A `Read + Seek` handle would need a lock around every
 //! seek-then-read pair, serialising the workers.)
 
-use std::fs::File;
+use super::source::ReadAt;
 use std::io;
 
 /// Reads into `buf` at `offset` until `buf` is full or the file ends; returns the
 /// number of bytes read.
-pub(crate) fn read_up_to_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(crate) fn read_up_to_at(file: &dyn ReadAt, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        match super::platform::read_at(file, &mut buf[filled..], offset + filled as u64) {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -46,13 +46,13 @@ pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
 /// One entry's compressed bytes: `remaining` bytes starting at `offset`.
 #[derive(Debug)]
 pub(crate) struct EntryReader<'a> {
-    file: &'a File,
+    file: &'a dyn ReadAt,
     offset: u64,
     remaining: u64,
 }
 
 impl<'a> EntryReader<'a> {
-    pub(crate) fn new(file: &'a File, offset: u64, len: u64) -> Self {
+    pub(crate) fn new(file: &'a dyn ReadAt, offset: u64, len: u64) -> Self {
         EntryReader {
             file,
             offset,

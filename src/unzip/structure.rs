@@ -23,8 +23,8 @@
 //! Allocations: the last `22 + 65,535` bytes (the largest possible end record and
 //! comment) and a 64 KiB read buffer, whatever the archive declares.
 
+use super::source::{Cursor, ReadAt};
 use std::borrow::Cow;
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -91,9 +91,9 @@ struct Declared {
 /// [`UnzipError::Prefix`], [`UnzipError::CentralDirectoryExtent`],
 /// [`UnzipError::CentralDirectoryJunk`], [`UnzipError::EntryCountMismatch`]) for the
 /// rest; [`UnzipError::ReadArchive`] on I/O errors.
-pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
+pub(crate) fn read(file: &dyn ReadAt, archive: &Path) -> Result<Layout, UnzipError> {
     let read_err = UnzipError::read(archive);
-    let file_len = file.metadata().map_err(read_err)?.len();
+    let file_len = file.size().map_err(read_err)?;
     let end = find_end_record(file, archive, file_len)?;
     let end_at = end.offset;
     let zip64 = read_zip64(file, end_at).map_err(read_err)??;
@@ -129,7 +129,7 @@ pub(crate) fn read(file: &File, archive: &Path) -> Result<Layout, UnzipError> {
 
     // Junk among the records, or a record running past the declared size: CPython
     // walks by size and trips over it (or reads past), the zip crate never sees it.
-    let reader = BufReader::with_capacity(64 << 10, file);
+    let reader = BufReader::with_capacity(64 << 10, Cursor::new(file));
     let found = match count_records(reader, cd_start, cd_end).map_err(read_err)? {
         Ok(count) => count,
         Err(offset) => return Err(UnzipError::CentralDirectoryJunk { offset }),
@@ -169,7 +169,11 @@ struct EndRecord {
 /// Finds the one plausible end record: the last `PK\x05\x06` in the final
 /// `22 + 65,535` bytes (what CPython and every backwards scanner take), whose comment
 /// ends exactly at the end of the file, with no record signature in that comment.
-fn find_end_record(file: &File, archive: &Path, file_len: u64) -> Result<EndRecord, UnzipError> {
+fn find_end_record(
+    file: &dyn ReadAt,
+    archive: &Path,
+    file_len: u64,
+) -> Result<EndRecord, UnzipError> {
     let window = file_len.min(END_LEN + u64::from(u16::MAX));
     let base = file_len - window;
     // `window` is at most 65,557: a constant bound, not a declared size.
@@ -281,7 +285,7 @@ fn zip64_mismatch(record: &'static str, field: &'static str) -> UnzipError {
 /// crate follows the locator and accepts extensible data. They agree only when the
 /// zip64 end record is exactly 56 bytes, immediately before the locator, and the
 /// locator points at it: anything else is refused.
-fn read_zip64(file: &File, end_at: u64) -> io::Result<Zip64Result> {
+fn read_zip64(file: &dyn ReadAt, end_at: u64) -> io::Result<Zip64Result> {
     let Some(locator_at) = end_at.checked_sub(LOCATOR_LEN) else {
         return Ok(Ok(None));
     };

@@ -81,7 +81,7 @@ fn a_panicking_progress_callback_unwinds_and_leaves_nothing_behind() {
             panic!("progress bar broke");
         }
     });
-    let result = catch_unwind(AssertUnwindSafe(|| scene.unzip(&unzipper)));
+    let result = catch_unwind(AssertUnwindSafe(|| scene.unzip_seekable(&unzipper)));
     assert!(result.is_err(), "the panic should reach the caller");
     assert!(calls.load(Ordering::Relaxed) >= 11);
     scene.assert_untouched();
@@ -95,7 +95,7 @@ fn progress_reports_start_at_zero_and_end_at_the_totals() {
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&reports);
     let unzipper = Unzipper::new().progress(move |p| sink.lock().unwrap().push(p));
-    let done = scene.unzip(&unzipper).unwrap();
+    let done = scene.unzip_seekable(&unzipper).unwrap();
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 26);
     assert_eq!(reports[0].files_done, 0);
@@ -182,7 +182,7 @@ fn helpers_run_on_the_thread_pool_given() {
                 .insert(me.name().unwrap_or("").to_owned());
         }
     });
-    assert_eq!(scene.unzip(&unzipper).unwrap().files, 20);
+    assert_eq!(scene.unzip_seekable(&unzipper).unwrap().files, 20);
     let writers = writers.lock().unwrap();
     assert_eq!(
         writers.iter().cloned().collect::<Vec<_>>(),

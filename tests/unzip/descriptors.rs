@@ -27,8 +27,8 @@ fn streamed_entries_with_each_descriptor_form_extract_as_cpython_does() {
             let mut entries = Vec::new();
             for (i, entry) in [
                 Raw::deflated("deflated.txt", &content()),
-                Raw::stored("stored.txt", &content()),
-                Raw::stored("empty.txt", b""),
+                Raw::deflated("other.txt", b"a second entry"),
+                Raw::deflated("empty.txt", b""),
             ]
             .into_iter()
             .enumerate()
@@ -50,6 +50,27 @@ fn streamed_entries_with_each_descriptor_form_extract_as_cpython_does() {
             assert_eq!(done.files, 3, "signature {signature}, wide {wide}");
         }
     }
+}
+
+#[test]
+fn a_stored_entry_with_a_descriptor_is_refused_since_only_the_central_directory_finds_its_end() {
+    // CPython writes these to a stream it cannot seek (ZIP_STORED); a streaming
+    // reader cannot tell where the data ends and the descriptor begins.
+    for content in [&content()[..], b""] {
+        let entry = Raw::stored("stored.txt", content).streamed();
+        let bytes = build(&[entry, Raw::deflated("next.txt", b"next")]);
+        assert_matches!(
+            reject(&bytes),
+            E::EntryEndUnknown {
+                index: 0,
+                method: 0,
+                ..
+            }
+        );
+    }
+    // The same entries with their sizes known up front and no descriptor are fine.
+    let bytes = build(&[Raw::stored("stored.txt", &content())]);
+    readers::assert_same_as_readers(&bytes);
 }
 
 #[test]
@@ -107,7 +128,7 @@ fn a_descriptor_of_the_wrong_width_is_refused() {
 #[test]
 fn an_unsigned_descriptor_whose_crc_looks_like_the_signature_is_refused() {
     // Read as signed, as streaming readers read it, it disagrees.
-    let mut entry = Raw::stored("ambiguous", b"any bytes");
+    let mut entry = Raw::deflated("ambiguous", b"any bytes");
     entry.crc = 0x0807_4b50;
     let mut entry = entry.streamed();
     entry.descriptor.as_mut().unwrap().signature = false;

@@ -35,8 +35,66 @@ impl Scene {
         }
     }
 
+    /// Extracts the archive into `dest` with `unzipper`, and checks that the streaming
+    /// path gives the same verdict: it reads the same bytes as a plain `Read` (no
+    /// `Seek`) into a directory of its own, and must refuse where the seekable path
+    /// refuses (leaving nothing) and write the same tree, modes included, where it
+    /// accepts. Every test of the suite that extracts goes through here, so the whole
+    /// suite checks that both paths agree.
     pub(crate) fn unzip(&self, unzipper: &Unzipper) -> Result<inflight::Extracted, UnzipError> {
+        let seekable = self.unzip_seekable(unzipper);
+        self.assert_streaming_agrees(unzipper, &seekable);
+        seekable
+    }
+
+    /// The seekable path alone: for the tests that count or stop an extraction's
+    /// progress reports, which a second extraction would disturb.
+    pub(crate) fn unzip_seekable(
+        &self,
+        unzipper: &Unzipper,
+    ) -> Result<inflight::Extracted, UnzipError> {
         unzipper.unzip(&self.archive, &self.dest)
+    }
+
+    fn assert_streaming_agrees(
+        &self,
+        unzipper: &Unzipper,
+        seekable: &Result<inflight::Extracted, UnzipError>,
+    ) {
+        // A verdict on the destination, not on the archive: nothing to compare.
+        if matches!(
+            seekable,
+            Err(UnzipError::DestinationExists { .. } | UnzipError::InvalidDestination { .. })
+        ) {
+            return;
+        }
+        let other = tempfile::tempdir_in(self.root.path()).unwrap();
+        let dest = other.path().join("dest");
+        let stream = std::fs::File::open(&self.archive).unwrap();
+        let streamed = unzipper.unzip_reader(stream, &dest);
+        match (seekable, &streamed) {
+            (Ok(_), Ok(_)) => {
+                let (ours, theirs) = (found(&self.dest), found(&dest));
+                assert!(ours == theirs, "the streaming path wrote another tree");
+                for path in theirs.keys() {
+                    assert_eq!(
+                        mode(&self.dest.join(path)),
+                        mode(&dest.join(path)),
+                        "the streaming path gave {path} another mode"
+                    );
+                }
+            }
+            (Err(_), Err(_)) => {
+                assert_eq!(
+                    listing(other.path()),
+                    Vec::<String>::new(),
+                    "a refused stream left something"
+                );
+            }
+            _ => panic!(
+                "the seekable and the streaming path disagree:\n  seekable:  {seekable:?}\n  streaming: {streamed:?}"
+            ),
+        }
     }
 
     /// Asserts the failure left nothing: no `dest`, no staging directory (only the
@@ -69,7 +127,7 @@ pub(crate) fn beside(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-pub(crate) use crate::common::listing;
+pub(crate) use crate::common::{found, listing, mode};
 
 /// Extracts `bytes` with `limits`, asserts it failed without leaving anything behind,
 /// and returns the error.

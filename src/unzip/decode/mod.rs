@@ -34,6 +34,7 @@
 mod inflate;
 mod stored;
 mod stream;
+pub(crate) use self::stream::{Driver, Fed};
 #[cfg(feature = "libdeflate")]
 mod whole;
 #[cfg(feature = "zstd")]
@@ -47,7 +48,7 @@ use super::plan::{FileEntry, Method};
 use crate::unzip::UnzipError;
 
 /// Why a worker stopped before finishing its entry.
-pub(super) enum Stop {
+pub(crate) enum Stop {
     /// A lower-indexed entry failed: this entry's result cannot matter any more.
     Cancelled,
     Failed(UnzipError),
@@ -62,7 +63,7 @@ impl From<UnzipError> for Stop {
 /// Where an entry's compressed bytes come from, and whether they still matter.
 pub(super) struct Source<'a> {
     /// The archive, read with positional reads only (shared by every worker).
-    pub(super) file: &'a File,
+    pub(super) file: &'a dyn crate::unzip::source::ReadAt,
     /// Its path, for read errors.
     pub(super) archive: &'a Path,
     /// True once a lower-indexed entry has failed. Asked between buffers.
@@ -179,6 +180,20 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
         }
     })?;
     check(entry, sink.written, sink.crc.finalize())
+}
+
+/// Runs `f` with a [`Driver`] of `entry`'s method over this thread's buffers: for a
+/// caller that feeds the driver itself (a stream's reading thread decoding an entry
+/// whose end only its stream knows).
+pub(crate) fn with_driver<T>(
+    entry: &FileEntry,
+    f: impl FnOnce(&mut Driver<'_, Decoder<'_>>) -> Result<T, Stop>,
+) -> Result<T, Stop> {
+    stream::with_scratch(|scratch| {
+        let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
+        let mut driver = Driver::new(entry, &mut decoder, &mut scratch.output);
+        f(&mut driver)
+    })
 }
 
 /// One entry's decoder, whichever its method: the one type the driver runs.

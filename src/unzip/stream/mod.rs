@@ -1,6 +1,490 @@
-//! Streaming extraction: an archive read once, front to back, from any `Read`.
-#![allow(dead_code)]
+//! Streaming extraction: an archive read once, front to back, from any `Read`, its
+//! entries written while it arrives, and every rule of the seekable path checked
+//! before anything is published.
+//!
+//! # The pass
+//!
+//! The calling thread (the *reader*) reads the stream into pool blocks
+//! (`blocks.rs`: 16 MiB in flight at most) and walks it: each local header is read
+//! and checked as far as a local header allows (`local.rs`), its directories are
+//! made, and its data is handed to the writers (`writers.rs`) as slices of the
+//! blocks. An entry whose sizes the local header gives is handed over as compressed
+//! bytes, decoded and checked by a writer, several at once. An entry with a data
+//! descriptor (flag bit 3) ends where its deflate stream ends, which only decoding
+//! finds: the reader decodes it itself, hands the bytes over to be written, and
+//! checks the descriptor against what it decoded. Stored and zstd entries with a
+//! descriptor are refused ([`UnzipError::EntryEndUnknown`], on the seekable path
+//! too): nothing in their data marks its end.
+//!
+//! # The check at the end
+//!
+//! At the central directory's signature the reader keeps the rest of the stream (the
+//! directory, the end records, the comment). Everything the plan reads it has kept
+//! on the way: every local header, every data descriptor, every directory's few
+//! bytes of data, at their offsets (`source::Sparse`). So the plan of the seekable
+//! path runs on that, unchanged: every rule of the seekable path (local header
+//! against central record, descriptors, extra fields, types, names, counts, every
+//! byte owned by exactly one entry) is checked against what was streamed, and the
+//! files written must be the plan's files, byte for byte as it declares them. Only
+//! then does the caller publish. A mismatch anywhere, a stream that fails or ends
+//! early ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`], with the byte),
+//! and a caller that gives up (an error or a panic of its reader) publish nothing.
+//!
+//! # Memory
+//!
+//! The blocks in flight (16 MiB), the decoding buffers of the threads that write (as
+//! on the seekable path), and what is kept for the check: every local header and
+//! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
+//! ([`UnzipError::RecordsTooLarge`] past that). Nothing is sized by a claim of the
+//! archive.
 
 mod blocks;
+mod forward;
 mod input;
+mod local;
 mod writers;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crossbeam_channel::{Sender, unbounded};
+use rustc_hash::FxHashSet;
+
+pub(crate) use self::blocks::Block;
+use self::blocks::{BLOCK_LEN, Pool};
+use self::input::{Input, InputError};
+use self::local::{LocalEntry, Rules};
+use self::writers::{Content, Job, Writers};
+use super::UnzipError;
+use super::fs_names::FsRules;
+use super::limits::Limits;
+use super::plan::{self, FileEntry, Plan};
+use super::progress::{Label, ProgressFn, Tracker};
+use super::source::Sparse;
+use super::tree::Tree;
+use crate::fs::Dir;
+
+/// The most bytes of records (local headers, data descriptors, a directory's data,
+/// the central directory and end records) a streaming extraction keeps for its check.
+pub(crate) const KEEP_MAX: usize = 256 << 20;
+
+/// The signatures the stream walk meets where an entry may start.
+const LOCAL: u32 = 0x0403_4b50;
+const CENTRAL: u32 = 0x0201_4b50;
+const END: u32 = 0x0605_4b50;
+const ZIP64_END: u32 = 0x0606_4b50;
+
+/// The errors of the walk, with the bytes they happened at.
+pub(crate) type StreamError = UnzipError;
+
+impl From<InputError> for UnzipError {
+    fn from(error: InputError) -> Self {
+        match error {
+            InputError::Read { offset, source } => UnzipError::StreamRead { offset, source },
+            InputError::Ended { offset } => UnzipError::StreamEnded { offset },
+        }
+    }
+}
+
+/// Refuses to keep more than [`KEEP_MAX`] bytes.
+fn kept_len(kept: usize) -> Result<(), UnzipError> {
+    if kept > KEEP_MAX {
+        return Err(UnzipError::RecordsTooLarge {
+            limit: KEEP_MAX as u64,
+        });
+    }
+    Ok(())
+}
+
+/// How to run one streaming extraction.
+pub(crate) struct Settings<'a> {
+    pub(crate) limits: &'a Limits,
+    /// Length of the directory path entries are written under.
+    pub(crate) base_len: usize,
+    pub(crate) needs_chmod: bool,
+    pub(crate) durable: bool,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) label: &'a Label,
+    /// Where every block goes too, when the archive's bytes are kept.
+    pub(crate) copy: Option<Sender<Arc<Block>>>,
+    /// Hash every byte (SHA-256).
+    pub(crate) hash: bool,
+}
+
+/// What a streaming extraction wrote, checked.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    /// The plan of the archive, which the files written match.
+    pub(crate) plan: Plan,
+    /// The SHA-256 of the whole stream, if it was asked for.
+    pub(crate) sha256: Option<[u8; 32]>,
+    /// Its length.
+    pub(crate) len: u64,
+}
+
+/// A file as it was streamed, for the check against the plan.
+#[derive(Debug)]
+struct StreamedFile {
+    path: String,
+    size: u64,
+    crc32: u32,
+}
+
+/// Reads `reader` to its end, writing its entries under `root`, and checks the whole
+/// archive (see the module docs).
+///
+/// # Errors
+///
+/// Every refusal of the seekable path, the stream's own ([`UnzipError::StreamRead`],
+/// [`UnzipError::StreamEnded`], [`UnzipError::StreamJunk`],
+/// [`UnzipError::RecordsTooLarge`]), and the writers' (content and I/O).
+///
+/// # Panics
+///
+/// Resumes a panic of the progress callback, once no writer runs.
+pub(crate) fn extract<R: Read>(
+    reader: R,
+    root: &Dir,
+    settings: Settings<'_>,
+) -> Result<Streamed, UnzipError> {
+    let pool = Pool::new();
+    let mut input = Input::new(reader, &pool, settings.copy, settings.hash);
+    let tracker = Tracker::new(settings.progress, settings.label, 0, 0);
+    tracker.start();
+    let mut writers = Writers::start(
+        root.try_clone().map_err(UnzipError::write(root.path()))?,
+        settings.needs_chmod,
+        settings.durable,
+        tracker,
+    )?;
+    let mut walk = Walk {
+        root,
+        input: &mut input,
+        pool: &pool,
+        writers: &mut writers,
+        rules: Rules {
+            limits: settings.limits,
+            base_len: settings.base_len,
+            tree: Tree::new(FsRules::HOST, settings.limits.max_entries, 0),
+            total: 0,
+        },
+        needs_chmod: settings.needs_chmod,
+        made: FxHashSet::default(),
+        kept: Vec::new(),
+        kept_len: 0,
+        files: HashMap::new(),
+        index: 0,
+    };
+    let walked = walk.run();
+    let (made, kept, files) = (walk.made, walk.kept, walk.files);
+    // The reader's own failure counts at the entry it was at; a writer's at a lower
+    // entry wins, so the error reported does not depend on timing.
+    let tail = match walked {
+        Ok(tail) => Some(tail),
+        Err(Stopped::At(index, error)) => {
+            writers.fail(index, error);
+            None
+        }
+        Err(Stopped::ForWriters) => None,
+    };
+    writers.finish()?;
+    let Some((tail_at, tail)) = tail else {
+        unreachable!("a failure of the walk is the writers' verdict")
+    };
+    let len = input.offset();
+    // The end of the stream: the central directory and end records, and the window
+    // readers scan for the end record, which may reach back into the last entries.
+    let (recent_at, recent) = input.recent();
+    let (end_at, end) = if recent_at < tail_at {
+        (recent_at, recent)
+    } else {
+        (tail_at, tail)
+    };
+    let mut sparse = Sparse::new(len);
+    for (offset, bytes) in kept.into_iter().filter(|(offset, _)| *offset < end_at) {
+        sparse.keep(offset, bytes);
+    }
+    sparse.keep(end_at, end);
+    let plan = plan::plan(
+        &sparse,
+        settings.label.archive.as_ref(),
+        settings.limits,
+        settings.base_len,
+    )?;
+    compare(&plan, files, &made)?;
+    Ok(Streamed {
+        plan,
+        sha256: input.sha256(),
+        len,
+    })
+}
+
+/// The files written must be the plan's files, and the directories made the plan's
+/// directories. The plan's rules already compared every local header with its central
+/// record (so names and declared values agree) and every byte of the stream is owned
+/// by exactly one listed entry; this is the safety net under those rules.
+fn compare(
+    plan: &Plan,
+    mut files: HashMap<u64, StreamedFile>,
+    made: &FxHashSet<String>,
+) -> Result<(), UnzipError> {
+    for entry in &plan.files {
+        let mismatch = |what| UnzipError::StreamMismatch {
+            offset: entry.data_start,
+            what,
+        };
+        let streamed = files
+            .remove(&entry.data_start)
+            .ok_or_else(|| mismatch("no file was streamed at this entry's data"))?;
+        if streamed.path != entry.path {
+            return Err(mismatch("the path"));
+        }
+        if (streamed.size, streamed.crc32) != (entry.size, entry.crc32) {
+            return Err(mismatch("the size or CRC-32"));
+        }
+    }
+    if let Some(offset) = files.keys().min() {
+        return Err(UnzipError::StreamMismatch {
+            offset: *offset,
+            what: "a file was streamed that the central directory does not list as one",
+        });
+    }
+    let planned: FxHashSet<String> = plan.dirs.paths().collect();
+    if &planned != made {
+        return Err(UnzipError::StreamMismatch {
+            offset: 0,
+            what: "the directories made differ from the central directory's",
+        });
+    }
+    Ok(())
+}
+
+/// Why the walk stopped before the central directory.
+enum Stopped {
+    /// At this entry, with this error.
+    At(usize, UnzipError),
+    /// A writer failed: its error is the verdict.
+    ForWriters,
+}
+
+/// The state of the walk over the stream.
+struct Walk<'a, 'p, R> {
+    root: &'a Dir,
+    input: &'a mut Input<'p, R>,
+    pool: &'p Pool,
+    writers: &'a mut Writers,
+    rules: Rules<'a>,
+    needs_chmod: bool,
+    /// Directories made so far.
+    made: FxHashSet<String>,
+    /// Bytes kept for the check, at their offsets, and how many.
+    kept: Vec<(u64, Vec<u8>)>,
+    kept_len: usize,
+    /// Files written, by the offset of their data.
+    files: HashMap<u64, StreamedFile>,
+    /// The next entry's position in the stream.
+    index: usize,
+}
+
+impl<R: Read> Walk<'_, '_, R> {
+    /// Walks entries until the central directory; returns where it starts and every
+    /// byte from there to the end. An error comes with the entry it happened at.
+    fn run(&mut self) -> Result<(u64, Vec<u8>), Stopped> {
+        loop {
+            if self.writers.failed() {
+                return Err(Stopped::ForWriters);
+            }
+            let index = self.index;
+            let at = |error| Stopped::At(index, error);
+            let offset = self.input.offset();
+            let mut signature = [0u8; 4];
+            self.input
+                .read_exact(&mut signature)
+                .map_err(|e| at(e.into()))?;
+            match u32::from_le_bytes(signature) {
+                LOCAL => {}
+                CENTRAL | END | ZIP64_END => {
+                    let room = KEEP_MAX.saturating_sub(self.kept_len + 4);
+                    let rest = self.input.rest(room).map_err(|e| at(e.into()))?;
+                    let Some(rest) = rest else {
+                        return Err(at(UnzipError::RecordsTooLarge {
+                            limit: KEEP_MAX as u64,
+                        }));
+                    };
+                    let mut tail = signature.to_vec();
+                    tail.extend_from_slice(&rest);
+                    return Ok((offset, tail));
+                }
+                found => return Err(at(UnzipError::StreamJunk { offset, found })),
+            }
+            let mut entry = local::read_entry(
+                self.input,
+                index,
+                offset,
+                &mut self.rules,
+                &mut self.kept_len,
+            )
+            .map_err(at)?;
+            entry.offset = offset;
+            self.kept.push((offset, std::mem::take(&mut entry.header)));
+            self.entry(&entry).map_err(at)?;
+            self.index += 1;
+        }
+    }
+
+    /// Makes the entry's directories and hands its data over (or keeps it, for a
+    /// directory).
+    fn entry(&mut self, entry: &LocalEntry) -> Result<(), UnzipError> {
+        let parents: Vec<usize> = entry.path.match_indices('/').map(|(at, _)| at).collect();
+        for at in parents {
+            self.make_dir(&entry.path[..at])?;
+        }
+        if entry.is_dir {
+            self.make_dir(&entry.path)?;
+            return self.directory_data(entry);
+        }
+        let data_start = self.input.offset();
+        let file = FileEntry {
+            index: entry.index,
+            name: entry.name.clone(),
+            path: entry.path.clone(),
+            data_start,
+            compressed_size: entry.compressed,
+            size: entry.size,
+            crc32: entry.crc32,
+            method: entry.method,
+            executable: false,
+        };
+        let (tx, rx) = unbounded();
+        let (size, crc32) = if entry.deferred {
+            self.writers.submit(Job {
+                entry: file,
+                content: Content::Plain,
+                pieces: rx,
+            })?;
+            let decoded = forward::decode(self.input, self.pool, entry, self.rules.limits, tx)?;
+            self.check_decoded(entry, &decoded)?;
+            self.keep(decoded.descriptor_at, decoded.descriptor)?;
+            self.writers.grow(decoded.size);
+            (decoded.size, decoded.crc32)
+        } else {
+            self.writers.grow(entry.size);
+            self.writers.submit(Job {
+                entry: file,
+                content: Content::Encoded,
+                pieces: rx,
+            })?;
+            self.send(entry, entry.compressed, &tx)?;
+            drop(tx);
+            (entry.size, entry.crc32)
+        };
+        self.files.insert(
+            data_start,
+            StreamedFile {
+                path: entry.path.clone(),
+                size,
+                crc32,
+            },
+        );
+        Ok(())
+    }
+
+    /// Hands the next `len` bytes of the stream over, as slices of their blocks.
+    fn send(
+        &mut self,
+        entry: &LocalEntry,
+        len: u64,
+        tx: &Sender<blocks::Slice>,
+    ) -> Result<(), UnzipError> {
+        let mut left = len;
+        while left > 0 {
+            if self.writers.should_stop(entry.index) {
+                return Ok(());
+            }
+            let max = usize::try_from(left).unwrap_or(usize::MAX).min(BLOCK_LEN);
+            let Some(slice) = self.input.take(max)? else {
+                return Err(UnzipError::StreamEnded {
+                    offset: self.input.offset(),
+                });
+            };
+            left -= slice.len() as u64;
+            // A writer that stopped (a failure) no longer listens: its error stands.
+            let _ = tx.send(slice);
+        }
+        Ok(())
+    }
+
+    /// A directory's data: nothing, or a few bytes that must be one empty stream. They
+    /// are kept for the plan's check (which also refuses anything else).
+    fn directory_data(&mut self, entry: &LocalEntry) -> Result<(), UnzipError> {
+        let data_start = self.input.offset();
+        if entry.deferred {
+            let decoded = forward::decode_directory(self.input, entry)?;
+            self.keep(data_start, decoded.data)?;
+            self.keep(decoded.descriptor_at, decoded.descriptor)?;
+            return Ok(());
+        }
+        // `directory_data` bounded the size by a small constant.
+        let mut data = vec![0u8; usize::try_from(entry.compressed).unwrap_or(0)];
+        self.input.read_exact(&mut data)?;
+        self.keep(data_start, data)
+    }
+
+    /// Limits that only the decoded data can be checked against, and the descriptor
+    /// against it.
+    fn check_decoded(
+        &mut self,
+        entry: &LocalEntry,
+        decoded: &forward::Decoded,
+    ) -> Result<(), UnzipError> {
+        let declared = crate::unzip::placement::Declared {
+            method: entry.method,
+            flags: 0,
+            size: decoded.size,
+            compressed: decoded.compressed,
+            crc32: decoded.crc32,
+        };
+        plan::check_declared_sizes(
+            entry.index,
+            &entry.name,
+            &declared,
+            self.rules.limits,
+            &mut self.rules.total,
+        )
+    }
+
+    fn keep(&mut self, offset: u64, bytes: Vec<u8>) -> Result<(), UnzipError> {
+        self.kept_len += bytes.len();
+        kept_len(self.kept_len)?;
+        self.kept.push((offset, bytes));
+        Ok(())
+    }
+
+    fn make_dir(&mut self, path: &str) -> Result<(), UnzipError> {
+        if self.made.contains(path) {
+            return Ok(());
+        }
+        self.root
+            .make_dir_beneath(path, self.needs_chmod)
+            .map_err(UnzipError::write(&self.root.path().join(path)))?;
+        self.made.insert(path.to_owned());
+        Ok(())
+    }
+}
+
+/// Sets the mode of every file the central directory marks executable, once the
+/// check has passed (a stream learns the modes only from the central directory).
+pub(crate) fn apply_modes(root: &Dir, plan: &Plan) -> Result<(), UnzipError> {
+    for entry in plan.files.iter().filter(|entry| entry.executable) {
+        root.set_file_mode_beneath(&entry.path, 0o755)
+            .map_err(UnzipError::write(&root.path().join(&entry.path)))?;
+    }
+    Ok(())
+}
+
+/// The path a streamed archive is named by in errors.
+pub(crate) fn stream_label(given: Option<&Path>) -> Arc<Path> {
+    Arc::from(given.unwrap_or_else(|| Path::new("<stream>")))
+}

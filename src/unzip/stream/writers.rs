@@ -4,24 +4,24 @@
 //! # Who writes, and why nothing waits forever
 //!
 //! The reading thread parses the stream and submits one [`Job`] per file, in stream
-//! order, then sends it the entry's bytes as they arrive. Two kinds of thread take
-//! jobs from one board:
+//! order, then sends it the entry's bytes as they arrive. Writer threads of the
+//! extraction's own take jobs from one board, oldest first, whatever their state: a
+//! writer that takes the entry still arriving waits for its next piece. The first
+//! writer starts with the extraction; more start while jobs queue up, up to one per
+//! core, so entries are decoded several at once when the stream outruns one writer.
 //!
-//! - **the writer**, a thread of its own for this extraction, takes the oldest job,
-//!   whatever its state, and follows the stream: it waits for the next piece of that
-//!   entry if it has not arrived yet;
-//! - **helpers**, spawned on the rayon pool, take only jobs whose every piece has
-//!   arrived, so no pool thread ever waits on the network; they make a fast stream
-//!   faster (decoding several entries at once) and are never needed.
+//! Not rayon's pool: a writer may wait on the network (the entry still arriving),
+//! which must never block a pool thread that others' jobs need, and the extraction
+//! must not depend on a pool whose threads may all be blocked (waiting for this very
+//! extraction, through a cache).
 //!
 //! The reading thread waits only for a free block of the pool (`blocks.rs`). Every
 //! block in use belongs to a job's pieces or to the reading thread itself. Every job
-//! but the current one is complete (the reading thread finished it before starting
-//! the next), so the writer, taking jobs in order, finishes each of them without the
-//! reading thread, dropping their pieces and freeing their blocks, until it reaches
-//! the current job, which it drains as the reading thread fills it. So a block always
-//! comes back, whatever the pool does: the extraction finishes on the reading thread
-//! and the writer alone.
+//! but the newest is complete (the reading thread finished it before starting the
+//! next), so the writers, taking jobs in order, finish each of them without the
+//! reading thread, dropping their pieces and freeing their blocks, until one reaches
+//! the newest job, which it drains as the reading thread fills it. So a block always
+//! comes back: the extraction finishes on the reading thread and one writer alone.
 //!
 //! Files are created relative to the staging directory's handle, never following a
 //! link, with `O_EXCL`; the error reported is the lowest failing entry's
@@ -32,8 +32,7 @@ use std::fs::File;
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
@@ -64,8 +63,6 @@ pub(crate) struct Job {
     pub(crate) entry: FileEntry,
     pub(crate) content: Content,
     pub(crate) pieces: Receiver<Slice>,
-    /// Set by the reading thread once it has sent every piece.
-    pub(crate) complete: Arc<AtomicBool>,
 }
 
 /// The jobs not taken yet.
@@ -73,10 +70,13 @@ struct Board {
     queue: VecDeque<Job>,
     /// No more jobs will come.
     closed: bool,
-    helpers: usize,
+    /// Writer threads waiting for a job.
+    idle: usize,
+    /// Writer threads started.
+    started: usize,
 }
 
-/// What the writer, the helpers and the reading thread share.
+/// What the writers and the reading thread share.
 struct Shared {
     root: Dir,
     needs_chmod: bool,
@@ -84,32 +84,26 @@ struct Shared {
     failures: Failures,
     tracker: Tracker,
     board: Mutex<Board>,
-    /// Signalled when a job is submitted or completed, and when the board closes.
+    /// Signalled when a job is submitted and when the board closes.
     changed: Condvar,
-    /// Signalled when the last helper leaves.
-    helpers_gone: Condvar,
-    most_helpers: usize,
-    pool: Option<Arc<rayon::ThreadPool>>,
+    most_writers: usize,
 }
 
 /// The writers of one streaming extraction.
 pub(crate) struct Writers {
     shared: Arc<Shared>,
-    writer: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Writers {
-    /// Starts the writer thread for files under `root`.
+    /// Starts the first writer thread, for files under `root`.
     pub(crate) fn start(
         root: Dir,
         needs_chmod: bool,
         durable: bool,
-        pool: Option<Arc<rayon::ThreadPool>>,
         tracker: Tracker,
     ) -> Result<Writers, UnzipError> {
-        let threads = pool
-            .as_ref()
-            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let shared = Arc::new(Shared {
             root,
             needs_chmod,
@@ -119,56 +113,59 @@ impl Writers {
             board: Mutex::new(Board {
                 queue: VecDeque::new(),
                 closed: false,
-                helpers: 0,
+                idle: 0,
+                started: 0,
             }),
             changed: Condvar::new(),
-            helpers_gone: Condvar::new(),
-            // The writer thread already takes one core's worth of jobs.
-            most_helpers: threads.saturating_sub(1).max(1),
-            pool,
+            most_writers: cores.clamp(1, MOST_WRITERS),
         });
-        let writer = {
-            let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("inflight-stream-writer".into())
-                .spawn(move || shared.write_in_order())
-                .map_err(UnzipError::write(Path::new("<writer thread>")))?
-        };
-        Ok(Writers {
+        let mut writers = Writers {
             shared,
-            writer: Some(writer),
-        })
+            threads: Vec::new(),
+        };
+        writers.shared.board.lock().started = 1;
+        writers.spawn()?;
+        Ok(writers)
     }
 
-    /// Hands a job to the writers.
-    pub(crate) fn submit(&self, job: Job) {
-        self.shared.board.lock().queue.push_back(job);
-        // No lost wake-up: the writer checks the queue and waits under this lock.
-        self.shared.changed.notify_all();
+    fn spawn(&mut self) -> Result<(), UnzipError> {
+        let shared = Arc::clone(&self.shared);
+        let thread = std::thread::Builder::new()
+            .name("inflight-stream-writer".into())
+            .spawn(move || shared.write_in_order())
+            .map_err(UnzipError::write(Path::new("<writer thread>")))?;
+        self.threads.push(thread);
+        Ok(())
     }
 
-    /// Tells the writers that every piece of a job was sent: a helper may take it.
-    pub(crate) fn completed(&self, complete: &AtomicBool) {
-        complete.store(true, Ordering::Release);
-        let mut board = self.shared.board.lock();
-        let waiting = board
-            .queue
-            .iter()
-            .skip(1)
-            .any(|job| job.complete.load(Ordering::Acquire));
-        if waiting && board.helpers < self.shared.most_helpers {
-            board.helpers += 1;
-            drop(board);
-            let weak = Arc::downgrade(&self.shared);
-            match &self.shared.pool {
-                Some(pool) => pool.spawn(move || help(&weak)),
-                None => rayon::spawn(move || help(&weak)),
+    /// Hands a job to the writers, starting one more if every writer is busy.
+    pub(crate) fn submit(&mut self, job: Job) -> Result<(), UnzipError> {
+        let (more, idle) = {
+            let mut board = self.shared.board.lock();
+            board.queue.push_back(job);
+            let more = board.idle == 0 && board.started < self.shared.most_writers;
+            if more {
+                board.started += 1;
             }
+            (more, board.idle > 0)
+        };
+        // No lost wake-up: a writer checks the queue and counts itself idle under the
+        // board's lock, so one that is about to wait is already counted.
+        if idle {
+            self.shared.changed.notify_one();
         }
+        if more {
+            self.spawn()?;
+        }
+        Ok(())
     }
 
-    /// The lowest index of an entry that failed so far: the reading thread stops
-    /// there.
+    /// A file of `bytes` bytes is on its way: the progress totals grow.
+    pub(crate) fn grow(&self, bytes: u64) {
+        self.shared.tracker.grow(bytes);
+    }
+
+    /// Whether an entry failed: the reading thread stops.
     pub(crate) fn failed(&self) -> bool {
         self.shared.failures.lowest().is_some()
     }
@@ -193,19 +190,18 @@ impl Writers {
     fn stop(&mut self) {
         self.shared.board.lock().closed = true;
         self.shared.changed.notify_all();
-        if let Some(writer) = self.writer.take() {
-            // The writer catches the panics of its jobs; a panic of its own would be
-            // a bug in this file, reported as one.
-            if let Err(payload) = writer.join() {
+        for thread in self.threads.drain(..) {
+            // A writer catches the panics of its jobs; a panic of its own would be a
+            // bug in this file, reported as one.
+            if let Err(payload) = thread.join() {
                 self.shared.failures.panicked(payload);
             }
         }
-        let mut board = self.shared.board.lock();
-        while board.helpers > 0 {
-            self.shared.helpers_gone.wait(&mut board);
-        }
     }
 }
+
+/// The most writer threads one streaming extraction starts.
+const MOST_WRITERS: usize = 8;
 
 impl Drop for Writers {
     /// An early return or a panic of the reading thread: nothing may write into the
@@ -216,39 +212,8 @@ impl Drop for Writers {
     }
 }
 
-/// A helper: takes complete jobs until there are none.
-fn help(weak: &Weak<Shared>) {
-    let Some(shared) = weak.upgrade() else {
-        return;
-    };
-    loop {
-        let job = {
-            let mut board = shared.board.lock();
-            // The oldest job is the writer's, complete or not.
-            let at = board
-                .queue
-                .iter()
-                .skip(1)
-                .position(|job| job.complete.load(Ordering::Acquire));
-            match at {
-                Some(at) => board.queue.remove(at + 1),
-                None => {
-                    board.helpers -= 1;
-                    if board.helpers == 0 {
-                        shared.helpers_gone.notify_all();
-                    }
-                    return;
-                }
-            }
-        };
-        if let Some(job) = job {
-            shared.run(job);
-        }
-    }
-}
-
 impl Shared {
-    /// The writer thread: the oldest job, until the board is closed and empty.
+    /// A writer thread: the oldest job, until the board is closed and empty.
     fn write_in_order(&self) {
         loop {
             let job = {
@@ -260,7 +225,9 @@ impl Shared {
                     if board.closed {
                         return;
                     }
+                    board.idle += 1;
                     self.changed.wait(&mut board);
+                    board.idle -= 1;
                 }
             };
             self.run(job);

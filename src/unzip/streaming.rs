@@ -1,0 +1,407 @@
+//! [`Unzipper::unzip_reader`]: extraction from any `Read`, while the archive arrives,
+//! with a veto before publishing and an optional copy of the archive's bytes.
+//! The pass itself is `stream/`.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Sender, unbounded};
+
+use super::stream::{self, Block, Settings};
+use super::{Extracted, Label, UnzipError, Unzipper, staging_stem};
+use crate::fs::{Dir, FsError, Staging, slots};
+
+/// A check an installer runs on a streamed archive before anything is published.
+type Verify = Arc<
+    dyn Fn(&StreamedArchive) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync,
+>;
+
+/// What a streaming extraction can do besides extracting: check the archive's
+/// SHA-256 (or anything else about it) before publishing, and keep its bytes.
+///
+/// # Examples
+///
+/// ```no_run
+/// use inflight::{StreamOptions, Unzipper};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let download = std::io::empty();
+/// // The hash from a lock file; the wheel itself kept beside the extracted tree.
+/// let options = StreamOptions::new()
+///     .expect_sha256("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+///     .keep_archive("cache/wheels/pkg-1.0-py3-none-any.whl");
+/// Unzipper::new().unzip_reader_with(download, "site-packages/pkg-1.0", &options)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct StreamOptions {
+    expect_sha256: Option<String>,
+    verify: Option<Verify>,
+    keep_archive: Option<PathBuf>,
+    name: Option<PathBuf>,
+}
+
+/// What a streaming extraction knows of the archive once it has arrived, for the
+/// check of [`StreamOptions::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamedArchive {
+    /// The SHA-256 of every byte of the stream.
+    pub sha256: [u8; 32],
+    /// How many bytes the stream had.
+    pub len: u64,
+    /// Regular files in the archive.
+    pub files: usize,
+}
+
+impl StreamedArchive {
+    /// The SHA-256 in lowercase hex, as lock files write it.
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl StreamOptions {
+    /// No check, no copy. Never blocks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Refuse the archive unless the SHA-256 of its bytes is `hex` (64 hex digits, in
+    /// any case), with [`UnzipError::HashMismatch`]: nothing is published. Never
+    /// blocks.
+    #[must_use]
+    pub fn expect_sha256(mut self, hex: impl Into<String>) -> Self {
+        self.expect_sha256 = Some(hex.into().to_ascii_lowercase());
+        self
+    }
+
+    /// Runs `check` once the whole archive has arrived and passed every rule, before
+    /// anything is published; an error refuses it ([`UnzipError::Vetoed`]). It runs on
+    /// the calling thread. Never blocks.
+    #[must_use]
+    pub fn verify(
+        mut self,
+        check: impl Fn(&StreamedArchive) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.verify = Some(Arc::new(check));
+        self
+    }
+
+    /// Also writes the archive's bytes, as they arrive, to a new file at `path`
+    /// (through a staging file beside it, published by a rename that never replaces
+    /// anything, just before the extracted tree): an installer caches the wheel it
+    /// downloads without downloading it twice. `path` must not exist. Never blocks.
+    #[must_use]
+    pub fn keep_archive(mut self, path: impl AsRef<Path>) -> Self {
+        self.keep_archive = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// The name the archive goes by in errors and progress reports (a URL or a file
+    /// name); `<stream>` by default. Never blocks.
+    #[must_use]
+    pub fn name(mut self, name: impl AsRef<Path>) -> Self {
+        self.name = Some(name.as_ref().to_owned());
+        self
+    }
+}
+
+impl fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamOptions")
+            .field("expect_sha256", &self.expect_sha256)
+            .field(
+                "verify",
+                &self.verify.as_ref().map(|_| "Fn(&StreamedArchive)"),
+            )
+            .field("keep_archive", &self.keep_archive)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Unzipper {
+    /// Extracts the archive `reader` delivers, as it arrives, into the new directory
+    /// `dest`: [`unzip_reader_with`](Self::unzip_reader_with) without options.
+    ///
+    /// # Errors
+    ///
+    /// As [`unzip_reader_with`](Self::unzip_reader_with).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    /// zip.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default())?;
+    /// zip.write_all(b"print('hello')\n")?;
+    /// let bytes = zip.finish()?.into_inner();
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// // Any `Read`: an HTTP body, a pipe. This one cannot seek.
+    /// let download = std::io::Read::chain(&bytes[..10], &bytes[10..]);
+    /// let done = inflight::Unzipper::new().unzip_reader(download, dir.path().join("out"))?;
+    /// assert_eq!(std::fs::read(done.dest.join("pkg/__init__.py"))?, b"print('hello')\n");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unzip_reader(
+        &self,
+        reader: impl Read,
+        dest: impl AsRef<Path>,
+    ) -> Result<Extracted, UnzipError> {
+        self.unzip_reader_with(reader, dest, &StreamOptions::default())
+    }
+
+    /// Extracts the archive `reader` delivers, as it arrives, into the new directory
+    /// `dest`, with the same rules and guarantees as [`unzip`](Self::unzip).
+    ///
+    /// Blocks until the stream has ended and the archive is extracted and checked, or
+    /// refused. The calling thread reads the stream; files are written by a thread of
+    /// the extraction's own and by helpers on the pool, so the reading never waits for
+    /// a file write, and at most 16 MiB of the stream is in memory at once (plus the
+    /// archive's records, kept for the final check: at most 256 MiB). Entries are
+    /// written into a staging directory as they arrive; once the stream has ended, its
+    /// central directory and end records are read, and every rule of the seekable path
+    /// is checked against what was streamed. Only then, and after the checks of
+    /// `options`, is the directory published; any failure, or a panic or error of
+    /// `reader`, removes it.
+    ///
+    /// # Errors
+    ///
+    /// Every error of [`unzip`](Self::unzip); [`UnzipError::StreamRead`] and
+    /// [`UnzipError::StreamEnded`] with the byte where the stream failed or ended;
+    /// [`UnzipError::StreamJunk`] for bytes no streaming reader can walk past;
+    /// [`UnzipError::RecordsTooLarge`]; [`UnzipError::HashMismatch`] and
+    /// [`UnzipError::Vetoed`] from `options`.
+    ///
+    /// # Panics
+    ///
+    /// If the progress callback or `reader` panics, after cleaning up.
+    pub fn unzip_reader_with(
+        &self,
+        reader: impl Read,
+        dest: impl AsRef<Path>,
+        options: &StreamOptions,
+    ) -> Result<Extracted, UnzipError> {
+        let dest = dest.as_ref();
+        let invalid = || UnzipError::InvalidDestination {
+            dest: dest.to_owned(),
+        };
+        let dest_name = dest.file_name().ok_or_else(invalid)?;
+        let parent_path = match dest.parent().ok_or_else(invalid)? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        if dest.symlink_metadata().is_ok() {
+            return Err(UnzipError::DestinationExists {
+                dest: dest.to_owned(),
+            });
+        }
+        let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
+        let stem = staging_stem(dest_name);
+        let staging_len =
+            parent_path.as_os_str().len() + 1 + slots::slot_names(&stem, usize::MAX).0.len();
+        let base_len = dest.as_os_str().len().max(staging_len);
+        let staging = Staging::in_slot(&parent, &stem).map_err(UnzipError::from_fs)?;
+        let root = staging.dir_handle().expect("a slot stages a directory");
+        let label = Label {
+            archive: stream::stream_label(options.name.as_deref()),
+            id: None,
+        };
+        let mut extracted = self.stream_into(
+            reader,
+            root,
+            staging.needs_chmod(),
+            base_len,
+            &label,
+            options,
+        )?;
+        staging
+            .publish(dest_name, self.durable)
+            .map_err(|error| match error {
+                FsError::Exists { .. } => UnzipError::DestinationExists {
+                    dest: dest.to_owned(),
+                },
+                other => UnzipError::from_fs(other),
+            })?;
+        extracted.dest = dest.to_owned();
+        Ok(extracted)
+    }
+
+    /// A streaming extraction into `root` (a staging directory its caller made and
+    /// will publish): the pass, the checks of `options`, the modes, the flushes of
+    /// durable mode, and the archive's copy published.
+    pub(crate) fn stream_into(
+        &self,
+        reader: impl Read,
+        root: &Dir,
+        needs_chmod: bool,
+        base_len: usize,
+        label: &Label,
+        options: &StreamOptions,
+    ) -> Result<Extracted, UnzipError> {
+        // The archive's copy: a staging file beside its path, filled by a thread of its
+        // own, published just before the tree (or removed with it on any failure).
+        let kept = match options.keep_archive.as_deref() {
+            Some(path) => Some(kept_archive_dir(path)?),
+            None => None,
+        };
+        let mut copy_staging = match &kept {
+            Some((parent, stem, _, _)) => {
+                Some(Staging::file_in_slot(parent, stem).map_err(UnzipError::from_fs)?)
+            }
+            None => None,
+        };
+        let copy = match (&mut copy_staging, &kept) {
+            (Some(staging), Some((_, _, _, path))) => {
+                let file = staging
+                    .file_handle()
+                    .expect("a file staging")
+                    .try_clone()
+                    .map_err(UnzipError::write(path))?;
+                Some(Copier::start(file, path)?)
+            }
+            _ => None,
+        };
+        let streamed = {
+            let settings = Settings {
+                limits: &self.limits,
+                base_len,
+                needs_chmod,
+                durable: self.durable,
+                progress: self.progress.clone(),
+                label,
+                copy: copy.as_ref().and_then(|copy| copy.sender.clone()),
+                // SHA-256 runs at 1-2 GB/s: only when someone looks at it.
+                hash: options.expect_sha256.is_some() || options.verify.is_some(),
+            };
+            stream::extract(reader, root, settings)?
+        };
+        let archive = StreamedArchive {
+            sha256: streamed.sha256.unwrap_or_default(),
+            len: streamed.len,
+            files: streamed.plan.files.len(),
+        };
+        if let Some(expected) = &options.expect_sha256
+            && *expected != archive.sha256_hex()
+        {
+            return Err(UnzipError::HashMismatch {
+                expected: expected.clone(),
+                actual: archive.sha256_hex(),
+            });
+        }
+        if let Some(verify) = &options.verify {
+            verify(&archive).map_err(|source| UnzipError::Vetoed { source })?;
+        }
+        stream::apply_modes(root, &streamed.plan)?;
+        if self.durable {
+            for dir in streamed.plan.dirs.paths().rev() {
+                let path = root.path().join(&dir);
+                root.open_dir_beneath(&dir)
+                    .and_then(|d| d.sync())
+                    .map_err(UnzipError::write(&path))?;
+            }
+            root.sync().map_err(UnzipError::write(root.path()))?;
+        }
+        if let (Some(copy), Some(staging), Some((_, _, name, path))) = (copy, copy_staging, &kept) {
+            copy.finish().map_err(UnzipError::write(path))?;
+            if self.durable {
+                staging.sync_all().map_err(UnzipError::from_fs)?;
+            }
+            staging
+                .publish(name, self.durable)
+                .map_err(|error| match error {
+                    FsError::Exists { .. } => UnzipError::DestinationExists { dest: path.clone() },
+                    other => UnzipError::from_fs(other),
+                })?;
+        }
+        Ok(Extracted {
+            dest: root.path().to_owned(),
+            files: streamed.plan.files.len(),
+            dirs: streamed.plan.dirs.len(),
+            bytes: streamed.plan.total_bytes,
+        })
+    }
+}
+
+/// The thread that writes the archive's bytes to the staging file of
+/// [`StreamOptions::keep_archive`] as they arrive (the reading thread hands each block
+/// over and goes on). Dropping it waits for the thread.
+struct Copier {
+    sender: Option<Sender<Arc<Block>>>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Copier {
+    fn start(mut file: File, path: &Path) -> Result<Copier, UnzipError> {
+        let (sender, blocks) = unbounded::<Arc<Block>>();
+        let thread = std::thread::Builder::new()
+            .name("inflight-archive-copy".into())
+            .spawn(move || {
+                for block in blocks {
+                    file.write_all(block.bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(UnzipError::write(path))?;
+        Ok(Copier {
+            sender: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    /// Waits until every block is written.
+    fn finish(mut self) -> std::io::Result<()> {
+        self.sender = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(payload)) => std::panic::resume_unwind(payload),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Copier {
+    fn drop(&mut self) {
+        self.sender = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Where the archive's copy goes: its parent directory, the stem of its staging slot,
+/// its name and its path. Refuses a path that exists.
+fn kept_archive_dir(path: &Path) -> Result<(Dir, String, std::ffi::OsString, PathBuf), UnzipError> {
+    let invalid = || UnzipError::InvalidDestination {
+        dest: path.to_owned(),
+    };
+    let name = path.file_name().ok_or_else(invalid)?;
+    if path.symlink_metadata().is_ok() {
+        return Err(UnzipError::DestinationExists {
+            dest: path.to_owned(),
+        });
+    }
+    let parent_path = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
+    Ok((parent, staging_stem(name), name.to_owned(), path.to_owned()))
+}
