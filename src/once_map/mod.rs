@@ -41,6 +41,7 @@ mod waiter;
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustc_hash::FxBuildHasher;
@@ -425,45 +426,77 @@ where
         }
     }
 
-    /// Like [`get_or_init`](OnceMap::get_or_init) for a job that can fail. A failure
-    /// is shared, not memoized: the callers waiting at that moment get a clone of the
-    /// error, the key becomes vacant, and the next call runs the job again.
+    /// Like [`get_or_init`](OnceMap::get_or_init), for a job that can fail. A failure
+    /// is shared, not memoized: this caller and the callers waiting at that moment get
+    /// the error, the key becomes vacant, and the next call runs the job again.
     ///
-    /// Callers that wait with the same `E` get a clone of the error; the others get a
-    /// [`JobError`] that displays it (and gives it back through
-    /// [`JobError::downcast_ref`]). `E` needs `Display` only, so a `String` works;
-    /// an `E` that is a [`std::error::Error`] keeps its causes on the copies callers
-    /// of this method get, and the [`JobError`] shows its message only.
+    /// Blocks while another caller runs the job. `init` runs on the calling thread,
+    /// with no lock held, at most once per call:
+    /// - returns `Ok(value)`: as [`get_or_init`](OnceMap::get_or_init);
+    /// - returns `Err(error)`: `error` is put in an `Arc` once, and that one `Arc` goes
+    ///   to this caller and to every caller waiting at that moment (no copy of the
+    ///   error is made, so `E` need not be `Clone`);
+    /// - panics or re-enters the map: as [`get_or_init`](OnceMap::get_or_init).
+    ///
+    /// Who gets the error, and as what:
+    /// - callers of this method with the same `E`: [`TryInitError::Failed`], with the
+    ///   owner's `Arc<E>` itself (`Arc::ptr_eq` holds between all of them), also when
+    ///   the owner failed through [`Guard::fail`] or [`Guard::fail_with_message`] with
+    ///   an `E`;
+    /// - every other waiter ([`Waiter::wait`], [`OnceMap::wait`], `get_or_init`, or
+    ///   this method with another error type): [`WaitError::Failed`], a [`JobError`]
+    ///   that shares the same allocation, displays it, and gives it back through
+    ///   [`JobError::downcast_ref`]. `E` needs `Display` only, so a `String` works,
+    ///   and the `JobError` shows the message only (no
+    ///   [`source`](std::error::Error::source)), even when `E` is an error with
+    ///   causes: those reach the callers of this method, whose `TryInitError` is
+    ///   transparent over `E`, and a waiter can take them from `downcast_ref::<E>()`.
+    ///   To give every waiter a `JobError` with the causes as its source, run the job
+    ///   through [`entry`](OnceMap::entry) and fail it with [`Guard::fail`].
     ///
     /// # Errors
     ///
-    /// - [`TryInitError::Failed`] with the job's error: this caller's own, or a clone
-    ///   of the error of the owner it waited for.
-    /// - [`TryInitError::Wait`] for the errors of `get_or_init`; a failure whose error
-    ///   is not an `E` (the owner used another error type) arrives here as
+    /// - [`TryInitError::Failed`] with the job's error: this caller's own, or the one
+    ///   of the owner it waited for.
+    /// - [`TryInitError::Wait`] with the errors of `get_or_init`; a failure whose error
+    ///   is not an `E` (the owner failed with another error type) arrives here as
     ///   [`WaitError::Failed`].
+    ///
+    /// Abandoned jobs are retried, never reported.
     ///
     /// # Panics
     ///
-    /// As [`get_or_init`](OnceMap::get_or_init), with `E::clone` where it clones `V`.
+    /// As [`get_or_init`](OnceMap::get_or_init). The job's error is never cloned.
     ///
     /// # Examples
     ///
+    /// A job that fails with a [`std::io::Error`] (which is not `Clone`):
+    ///
     /// ```
+    /// use std::io;
+    /// use std::sync::Arc;
     /// use inflight::{OnceMap, TryInitError};
     ///
-    /// let map: OnceMap<String, u32> = OnceMap::new();
-    /// let first = map.get_or_try_init("port", || "8080x".parse::<u32>());
-    /// assert!(matches!(first, Err(TryInitError::Failed(_))));
+    /// let map: OnceMap<String, Arc<str>> = OnceMap::new();
+    /// let fetch = |url: &str| -> io::Result<Arc<str>> {
+    ///     Err(io::Error::new(io::ErrorKind::ConnectionRefused, format!("{url}: refused")))
+    /// };
+    /// match map.get_or_try_init("numpy", || fetch("https://pypi.org/simple/numpy/")) {
+    ///     Err(TryInitError::Failed(error)) => {
+    ///         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
     /// // Not memoized: the next call runs its job.
-    /// assert_eq!(map.get_or_try_init("port", || "8080".parse::<u32>()), Ok(8080));
+    /// let page = map.get_or_try_init("numpy", || Ok::<_, io::Error>(Arc::from("<html>")));
+    /// assert_eq!(page.unwrap().as_ref(), "<html>");
     /// ```
     pub fn get_or_try_init<Q, F, E>(&self, key: &Q, init: F) -> Result<V, TryInitError<E>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> Result<V, E>,
-        E: Clone + fmt::Display + fmt::Debug + Send + Sync + 'static,
+        E: fmt::Display + fmt::Debug + Send + Sync + 'static,
     {
         let mut init = Some(init);
         loop {
@@ -473,6 +506,7 @@ where
                     let Some(init) = init.take() else {
                         unreachable!("a call owns at most one flight: it returns after it")
                     };
+                    // A panic in `init` or in this clone drops `owner`: abandon.
                     return match init() {
                         Ok(value) => {
                             let copy = value.clone();
@@ -480,7 +514,8 @@ where
                             Ok(copy)
                         }
                         Err(error) => {
-                            owner.fail(JobError::message(error.clone()));
+                            let error = Arc::new(error);
+                            owner.fail(JobError::shared(Arc::clone(&error)));
                             Err(TryInitError::Failed(error))
                         }
                     };
@@ -489,9 +524,9 @@ where
                     Ok(value) => return Ok(value),
                     Err(WaitError::Abandoned) => continue,
                     Err(WaitError::Failed(shared)) => {
-                        return Err(match shared.downcast_ref::<E>() {
-                            Some(error) => TryInitError::Failed(error.clone()),
-                            None => TryInitError::Wait(WaitError::Failed(shared)),
+                        return Err(match shared.downcast::<E>() {
+                            Ok(error) => TryInitError::Failed(error),
+                            Err(shared) => TryInitError::Wait(WaitError::Failed(shared)),
                         });
                     }
                     Err(other) => return Err(TryInitError::Wait(other)),

@@ -2,7 +2,7 @@
 //! that are not cycles are never reported.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Barrier, mpsc};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -164,7 +164,7 @@ fn a_cycle_victim_that_fails_its_job_frees_the_other_owner_with_the_error() {
             });
             let victim = results
                 .iter()
-                .position(|r| *r == Err(TryInitError::Failed("cycle")))
+                .position(|r| *r == Err(TryInitError::Failed(Arc::new("cycle"))))
                 .unwrap_or_else(|| panic!("no victim: {results:?}"));
             let survivor = 1 - victim;
             assert_eq!(results[survivor], Ok(keys[survivor]), "{results:?}");
