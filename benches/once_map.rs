@@ -639,12 +639,12 @@ fn ratios(c: &mut Criterion) {
     };
     let get_or_init = |t: usize, _: u64, ops: u64| {
         for i in 0..ops {
-            black_box(map.get_or_init(&key(t, i), || unreachable!("published")));
+            let _ = black_box(map.get_or_init(&key(t, i), || unreachable!("published")));
         }
     };
     let wait = |t: usize, _: u64, ops: u64| {
         for i in 0..ops {
-            black_box(map.wait(&key(t, i)));
+            let _ = black_box(map.wait(&key(t, i)));
         }
     };
     let bare_get = |t: usize, _: u64, ops: u64| {
