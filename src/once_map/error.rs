@@ -80,7 +80,7 @@ impl<E: fmt::Display + fmt::Debug + 'static> ViewOf<E> {
     const MESSAGE: View = View {
         display: display::<E>,
         debug: debug::<E>,
-        source: no_source,
+        source: |_| None,
     };
 }
 
@@ -113,10 +113,6 @@ fn source<E: std::error::Error + 'static>(
     error: &dyn Any,
 ) -> Option<&(dyn std::error::Error + 'static)> {
     typed::<E>(error).source()
-}
-
-fn no_source(_: &dyn Any) -> Option<&(dyn std::error::Error + 'static)> {
-    None
 }
 
 impl JobError {

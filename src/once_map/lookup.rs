@@ -13,12 +13,12 @@
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 
+use super::OnceMap;
 use super::error::WaitError;
 use super::guard::Owner;
 use super::owner;
 use super::state::{Inner, Pending};
 use super::waiter::Waiter;
-use super::OnceMap;
 use crate::sync::MutexGuard;
 
 /// What one lock hold of [`OnceMap::lookup`] found or did.
@@ -87,15 +87,9 @@ impl<'a, K, V, S> Missing<'a, K, V, S> {
         let flight = inner.new_flight();
         let id = flight.id;
         // No `Eq`, no `Hash`: the table grows with the stored hashes.
-        inner.pending.insert_unique(
-            hash,
-            Pending {
-                hash,
-                key,
-                flight,
-            },
-            |pending| pending.hash,
-        );
+        inner
+            .pending
+            .insert_unique(hash, Pending { hash, key, flight }, |pending| pending.hash);
         drop(locked);
         Owner::new(map, hash, id)
     }

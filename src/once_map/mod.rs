@@ -380,7 +380,6 @@ where
     /// let page = map.get_or_try_init("numpy", || Ok::<_, io::Error>(Arc::from("<html>")));
     /// assert_eq!(page.unwrap().as_ref(), "<html>");
     /// ```
-    #[inline]
     pub fn get_or_try_init<Q, F, E>(&self, key: &Q, init: F) -> Result<V, TryInitError<E>>
     where
         K: Borrow<Q>,
