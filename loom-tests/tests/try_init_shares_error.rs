@@ -9,9 +9,9 @@ use std::sync::Arc;
 use inflight::{OnceMap, TryInitError};
 
 /// The error of a result that failed with "boom", if it did.
-fn boom(result: &Result<u32, TryInitError<&'static str>>) -> Option<Arc<&'static str>> {
+fn boom(result: &Result<u32, TryInitError<String>>) -> Option<Arc<String>> {
     match result {
-        Err(TryInitError::Failed(error)) if **error == "boom" => Some(Arc::clone(error)),
+        Err(TryInitError::Failed(error)) if error.as_str() == "boom" => Some(Arc::clone(error)),
         _ => None,
     }
 }
@@ -21,10 +21,10 @@ fn get_or_try_init_shares_the_error_and_a_later_call_retries() {
     common::check(|| {
         let map = Arc::new(OnceMap::<u32, u32>::new());
         let failing = common::spawn_on(&map, move |map| {
-            map.get_or_try_init(&1, || Err::<u32, _>("boom"))
+            map.get_or_try_init(&1, || Err::<u32, _>(String::from("boom")))
         });
         let succeeding = common::spawn_on(&map, move |map| {
-            map.get_or_try_init(&1, || Ok::<_, &str>(5))
+            map.get_or_try_init(&1, || Ok::<_, String>(5))
         });
         let failing = failing.join().unwrap();
         let succeeding = succeeding.join().unwrap();
@@ -34,7 +34,7 @@ fn get_or_try_init_shares_the_error_and_a_later_call_retries() {
             succeeding == Ok(5) || boom(&succeeding).is_some(),
             "{succeeding:?}"
         );
-        let later = map.get_or_try_init(&1, || Ok::<_, &str>(9));
+        let later = map.get_or_try_init(&1, || Ok::<_, String>(9));
         match (boom(&failing), boom(&succeeding)) {
             (Some(own), Some(shared)) => {
                 // The failure was shared with the waiter, as the owner's own `Arc`, and
