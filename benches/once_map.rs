@@ -14,7 +14,8 @@
 //!    (target: within 1.2x).
 //! 3. `ratios`: 1 and 2 again, with the variants interleaved round by round on the
 //!    same threads (see [`interleave`]); its `interleaved` lines are the numbers to
-//!    quote on a shared machine.
+//!    quote on a shared machine. The hit is also taken through `get_or_init` and
+//!    `wait`, which share `entry`'s lookup.
 //! 4. `stampede/8t`: 8 threads start on one key behind a barrier, the job sleeps 1 ms;
 //!    the time from the job's end to the last thread holding the value, vs bare (lock
 //!    held through the job) and the OnceLock map (target: p50 within 1.1x of the best;
@@ -636,6 +637,16 @@ fn ratios(c: &mut Criterion) {
             });
         }
     };
+    let get_or_init = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            let _ = black_box(map.get_or_init(&key(t, i), || unreachable!("published")));
+        }
+    };
+    let wait = |t: usize, _: u64, ops: u64| {
+        for i in 0..ops {
+            let _ = black_box(map.wait(&key(t, i)));
+        }
+    };
     let bare_get = |t: usize, _: u64, ops: u64| {
         for i in 0..ops {
             black_box(bare.lock().get(&key(t, i)).cloned());
@@ -657,6 +668,8 @@ fn ratios(c: &mut Criterion) {
             &[
                 ("once_map_get", &get),
                 ("once_map_entry", &entry),
+                ("once_map_get_or_init", &get_or_init),
+                ("once_map_wait", &wait),
                 ("bare_mutex_map", &bare_get),
                 ("mutex_map_of_once_locks", &cell_get),
             ],

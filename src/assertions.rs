@@ -15,6 +15,7 @@ use crate::{
 const fn send_sync<T: Send + Sync>() {}
 const fn send<T: Send>() {}
 const fn error<T: std::error::Error + Send + Sync + 'static>() {}
+const fn clone<T: Clone>() {}
 
 const _: () = {
     // A map is shared by reference (or `Arc`) between threads.
@@ -28,6 +29,10 @@ const _: () = {
     error::<WaitError>();
     error::<JobError>();
     error::<TryInitError<std::num::ParseIntError>>();
+    error::<TryInitError<std::io::Error>>();
+    // Every waiter of a failed `get_or_try_init` gets the one error: `E` (here not
+    // `Clone`) is shared, never copied.
+    clone::<TryInitError<std::io::Error>>();
     error::<UnzipError>();
     error::<CacheError>();
     // The unzipper and the cache are used from any thread, rayon's included.

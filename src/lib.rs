@@ -13,14 +13,17 @@
 //!     get(&Q) -> Option<V>                                  never blocks
 //!     entry(&Q) -> Entry { Ready(V) | Pending(Waiter) | Vacant(Guard) | Closed }
 //!                                                           never blocks
-//!     get_or_init(&Q, FnOnce() -> V) -> Result<V, WaitError>          blocks on a job in flight
 //!     get_or_try_init(&Q, FnOnce() -> Result<V, E>) -> Result<V, TryInitError<E>>
-//!     wait(&Q) -> Result<V, WaitError>                      blocks on a job in flight
+//!                                                           blocks on a job in flight
+//!     get_or_init(&Q, FnOnce() -> V) -> Result<V, WaitError>  the same, with E = Infallible
+//!     wait(&Q) -> Result<V, WaitError>                      the same lookup; never starts a job
 //!     remove(&Q) -> Option<V>                               never blocks
 //!     close()                                               never blocks; wakes every waiter
 //!     in_flight() -> Vec<InFlight<K>>                       never blocks
 //! Guard::complete(V) | Guard::fail(E: Error) | Guard::fail_with_message(M) | drop(Guard) = abandon
 //! Waiter::wait() | wait_timeout(Duration) | wait_deadline(Instant)
+//! TryInitError<E> { Failed(Arc<E>) | Wait(WaitError) }    E: Display + Debug + Send + Sync,
+//!                                                           shared, never cloned
 //! ```
 //!
 //! "Never blocks" means the call takes the map's one mutex for a few hash-map
@@ -35,8 +38,11 @@
 //!   waiters and makes the key vacant, and dropping the guard (early return, `?`,
 //!   panic) wakes every waiter with [`WaitError::Abandoned`];
 //!   [`OnceMap::get_or_init`] callers then retry and one of them becomes the owner.
-//! - **Failures are shared, not memoized.** The next call after a failure runs the job
-//!   again. Store a `Result` as `V` to memoize failures.
+//! - **Failures are shared, not memoized.** A failed job's error is allocated once, in
+//!   an `Arc`: its owner and the callers waiting at that moment get that same `Arc<E>`
+//!   ([`TryInitError::Failed`]) or a [`JobError`] over it, never a copy, so `E` need
+//!   not be `Clone`. The next call after a failure runs the job again. Store a
+//!   `Result` as `V` to memoize failures.
 //! - **Re-entry and wait cycles are errors, not hangs.** A thread that waits for a job
 //!   it runs itself, or closes a cycle of owners waiting for each other's jobs
 //!   (A waits on B, B waits on A, or longer), gets [`WaitError::WouldDeadlock`] at

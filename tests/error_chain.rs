@@ -9,7 +9,6 @@ use std::error::Error;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use inflight::{
     CacheError, Entry, OnceMap, TryInitError, UnzipCache, UnzipError, Unzipper, WaitError,
@@ -173,16 +172,40 @@ fn a_message_shared_with_a_waiter_displays_as_the_message() {
 #[test]
 fn try_init_errors_are_transparent() {
     let map: OnceMap<u32, u32> = OnceMap::new();
+    // `Outer` is not `Clone`, and needs no wrapping: the error arrives in an `Arc`.
     let own = map
-        .get_or_try_init(&1, || Err::<u32, _>(Arc::new(Outer(refused()))))
+        .get_or_try_init(&1, || Err::<u32, _>(Outer(refused())))
         .unwrap_err();
     assert_each_cause_once(&own, 2);
     assert_eq!(chain(&own), ["mirror unreachable", "connection refused"]);
 
     map.close();
     let closed = map
-        .get_or_try_init(&2, || Ok::<_, Arc<io::Error>>(2))
+        .get_or_try_init(&2, || Ok::<_, io::Error>(2))
         .unwrap_err();
     assert!(matches!(closed, TryInitError::Wait(WaitError::Closed)));
     assert_each_cause_once(&closed, 1);
+}
+
+#[test]
+fn a_try_init_error_shared_with_a_waiter_shows_its_message_once_and_no_cause() {
+    let map: OnceMap<u32, u32> = OnceMap::new();
+    let mut waiter = None;
+    let own = map
+        .get_or_try_init(&1, || {
+            // Registered while the job runs; it waits after the job failed.
+            waiter = Some(match map.entry(&1) {
+                Entry::Pending(waiter) => waiter,
+                _ => unreachable!("this call runs the job"),
+            });
+            Err::<u32, _>(Outer(refused()))
+        })
+        .unwrap_err();
+    assert_eq!(chain(&own), ["mirror unreachable", "connection refused"]);
+    let error = waiter.expect("registered").wait().unwrap_err();
+    // "the job failed" -> the job's error, as a message: `get_or_try_init` does not
+    // require `E: Error`, so a waiter's `JobError` has no source (documented on
+    // `get_or_try_init`); the cause is shown nowhere twice.
+    assert_each_cause_once(&error, 2);
+    assert_eq!(chain(&error), ["the job failed", "mirror unreachable"]);
 }

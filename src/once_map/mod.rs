@@ -34,23 +34,26 @@
 
 mod error;
 mod guard;
+mod lookup;
 mod owner;
 mod state;
 mod waiter;
 
 use std::borrow::Borrow;
+use std::convert::Infallible;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustc_hash::FxBuildHasher;
 
 pub use self::error::{JobError, TryInitError, WaitError};
 pub use self::guard::Guard;
-use self::guard::Owner;
+use self::lookup::{Lookup, Mode};
 use self::state::{Inner, Pending};
 pub use self::waiter::Waiter;
-use crate::sync::{Mutex, MutexGuard, thread};
+use crate::sync::{Mutex, thread};
 
 /// A map that runs a keyed job once while it is in flight and hands every concurrent
 /// caller the result.
@@ -186,31 +189,6 @@ impl<K, V, S> OnceMap<K, V, S> {
     }
 }
 
-/// What one lock hold of [`OnceMap::lookup`] found or did.
-enum Lookup<'a, K, V, S>
-where
-    K: Eq + Hash,
-    S: BuildHasher,
-{
-    Ready(V),
-    Pending(Waiter<'a, K, V, S>),
-    /// The caller owns a new flight; with a copy of the key if it asked for one.
-    Vacant(Owner<'a, K, V, S>, Option<K>),
-    Closed,
-    /// The checks before blocking refused (`Closed`, `WouldDeadlock`).
-    Refused(WaitError),
-}
-
-/// What the caller of [`OnceMap::lookup`] will do with a miss or a pending key.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// `entry`: a miss starts a flight, and the guard gets a copy of the key.
-    Entry,
-    /// `get_or_init`: a miss starts a flight (no key copy); a pending key is waited
-    /// for at once, so the closed and cycle checks happen in this lock hold.
-    Run,
-}
-
 impl<K, V, S> OnceMap<K, V, S>
 where
     K: Eq + Hash + Clone,
@@ -241,83 +219,6 @@ where
     {
         let hash = self.hasher.hash_one(key);
         self.inner.lock().find_ready(hash, key).cloned()
-    }
-
-    /// One lock hold: finds `key` and, depending on `mode`, clones its value,
-    /// registers a waiter (and checks and registers the calling thread as blocked),
-    /// or starts a flight.
-    #[inline]
-    fn lookup<Q>(&self, key: &Q, mode: Mode) -> Lookup<'_, K, V, S>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
-    {
-        let hash = self.hasher.hash_one(key);
-        let locked = self.inner.lock();
-        if let Some(value) = locked.find_ready(hash, key) {
-            let value = value.clone();
-            drop(locked);
-            return Lookup::Ready(value);
-        }
-        self.lookup_unpublished(locked, hash, key, mode)
-    }
-
-    /// The rest of `lookup`, for a key without a published value. Kept out of line so
-    /// that the hit path inlined into every caller stays small.
-    #[inline(never)]
-    fn lookup_unpublished<Q>(
-        &self,
-        mut locked: MutexGuard<'_, Inner<K, V>>,
-        hash: u64,
-        key: &Q,
-        mode: Mode,
-    ) -> Lookup<'_, K, V, S>
-    where
-        K: Borrow<Q>,
-        Q: Eq + ToOwned<Owned = K> + ?Sized,
-    {
-        if locked.closed {
-            return Lookup::Closed;
-        }
-        let inner = &mut *locked;
-        let Some(flight) = inner.find_pending(hash, key) else {
-            // The key copies before any change: a panicking `to_owned` leaves the map
-            // unchanged.
-            let stored = key.to_owned();
-            let for_guard = (mode == Mode::Entry).then(|| key.to_owned());
-            let flight = inner.new_flight();
-            let id = flight.id;
-            // No `Eq`, no `Hash`: the table grows with the stored hashes.
-            inner.pending.insert_unique(
-                hash,
-                Pending {
-                    hash,
-                    key: stored,
-                    flight,
-                },
-                |pending| pending.hash,
-            );
-            drop(locked);
-            return Lookup::Vacant(Owner::new(self, hash, id), for_guard);
-        };
-        let (id, owner, shared) = (flight.id, flight.owner.id(), flight.register());
-        if mode == Mode::Entry {
-            drop(locked);
-            return Lookup::Pending(Waiter::new(self, hash, id, owner, shared));
-        }
-        let me = owner::current_id();
-        match inner.check_and_block(me, id, owner) {
-            Ok(()) => {
-                drop(locked);
-                Lookup::Pending(Waiter::new(self, hash, id, owner, shared).already_blocked(me))
-            }
-            Err(error) => {
-                // Registered above, refused now: leave at once.
-                inner.leave(hash, id, None);
-                drop(locked);
-                Lookup::Refused(error)
-            }
-        }
     }
 
     /// Looks `key` up and, if it is vacant, makes the caller its job's owner. Never
@@ -354,10 +255,12 @@ where
         match self.lookup(key, Mode::Entry) {
             Lookup::Ready(value) => Entry::Ready(value),
             Lookup::Pending(waiter) => Entry::Pending(waiter),
-            Lookup::Vacant(owner, Some(key)) => Entry::Vacant(Guard::new(owner, key)),
-            // `Mode::Entry` always copies the key and never refuses; dropping the owner
-            // here would abandon the job cleanly anyway.
-            Lookup::Vacant(..) | Lookup::Closed | Lookup::Refused(_) => Entry::Closed,
+            Lookup::Missing(missing) => {
+                let (owner, key) = missing.start_with_key(key);
+                Entry::Vacant(Guard::new(owner, key))
+            }
+            // `Mode::Entry` never refuses: the checks wait for `Waiter::wait`.
+            Lookup::Closed | Lookup::Refused(_) => Entry::Closed,
         }
     }
 
@@ -372,6 +275,9 @@ where
     /// - re-enters the map: lookups of other keys work; waiting for this same key (or
     ///   closing a wait cycle through other keys) returns
     ///   [`WaitError::WouldDeadlock`] instead of hanging.
+    ///
+    /// This is [`get_or_try_init`](OnceMap::get_or_try_init) with a job that cannot
+    /// fail (as std's `OnceLock::get_or_init` is), so both take the same path.
     ///
     /// # Errors
     ///
@@ -395,84 +301,102 @@ where
     /// assert_eq!(map.get_or_init("six", || 6), Ok(6));
     /// assert_eq!(map.get_or_init("six", || unreachable!()), Ok(6));
     /// ```
+    #[inline]
     pub fn get_or_init<Q, F>(&self, key: &Q, init: F) -> Result<V, WaitError>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> V,
     {
-        let mut init = Some(init);
-        loop {
-            match self.lookup(key, Mode::Run) {
-                Lookup::Ready(value) => return Ok(value),
-                Lookup::Vacant(owner, _) => {
-                    let Some(init) = init.take() else {
-                        unreachable!("a call owns at most one flight: it returns after it")
-                    };
-                    // A panic in `init` or in this clone drops `owner`: abandon.
-                    let value = init();
-                    let copy = value.clone();
-                    owner.complete(value);
-                    return Ok(copy);
-                }
-                Lookup::Pending(waiter) => match waiter.wait() {
-                    Err(WaitError::Abandoned) => continue,
-                    result => return result,
-                },
-                Lookup::Closed => return Err(WaitError::Closed),
-                Lookup::Refused(error) => return Err(error),
-            }
+        match self.get_or_try_init(key, || Ok::<V, Infallible>(init())) {
+            Ok(value) => Ok(value),
+            Err(TryInitError::Wait(error)) => Err(error),
+            Err(TryInitError::Failed(never)) => match *never {},
         }
     }
 
-    /// Like [`get_or_init`](OnceMap::get_or_init) for a job that can fail. A failure
-    /// is shared, not memoized: the callers waiting at that moment get a clone of the
-    /// error, the key becomes vacant, and the next call runs the job again.
+    /// Like [`get_or_init`](OnceMap::get_or_init), for a job that can fail. A failure
+    /// is shared, not memoized: this caller and the callers waiting at that moment get
+    /// the error, the key becomes vacant, and the next call runs the job again.
     ///
-    /// Callers that wait with the same `E` get a clone of the error; the others get a
-    /// [`JobError`] that displays it (and gives it back through
-    /// [`JobError::downcast_ref`]). `E` needs `Display` only, so a `String` works;
-    /// an `E` that is a [`std::error::Error`] keeps its causes on the copies callers
-    /// of this method get, and the [`JobError`] shows its message only.
+    /// Blocks while another caller runs the job. `init` runs on the calling thread,
+    /// with no lock held, at most once per call:
+    /// - returns `Ok(value)`: as [`get_or_init`](OnceMap::get_or_init);
+    /// - returns `Err(error)`: `error` is put in an `Arc` once, and that one `Arc` goes
+    ///   to this caller and to every caller waiting at that moment (no copy of the
+    ///   error is made, so `E` need not be `Clone`);
+    /// - panics or re-enters the map: as [`get_or_init`](OnceMap::get_or_init).
+    ///
+    /// Who gets the error, and as what:
+    /// - callers of this method with the same `E`: [`TryInitError::Failed`], with the
+    ///   owner's `Arc<E>` itself (`Arc::ptr_eq` holds between all of them), also when
+    ///   the owner failed through [`Guard::fail`] or [`Guard::fail_with_message`] with
+    ///   an `E`;
+    /// - every other waiter ([`Waiter::wait`], [`OnceMap::wait`], `get_or_init`, or
+    ///   this method with another error type): [`WaitError::Failed`], a [`JobError`]
+    ///   that shares the same allocation, displays it, and gives it back through
+    ///   [`JobError::downcast_ref`]. `E` needs `Display` only, so a `String` works,
+    ///   and the `JobError` shows the message only (no
+    ///   [`source`](std::error::Error::source)), even when `E` is an error with
+    ///   causes: those reach the callers of this method, whose `TryInitError` is
+    ///   transparent over `E`, and a waiter can take them from `downcast_ref::<E>()`.
+    ///   To give every waiter a `JobError` with the causes as its source, run the job
+    ///   through [`entry`](OnceMap::entry) and fail it with [`Guard::fail`].
     ///
     /// # Errors
     ///
-    /// - [`TryInitError::Failed`] with the job's error: this caller's own, or a clone
-    ///   of the error of the owner it waited for.
-    /// - [`TryInitError::Wait`] for the errors of `get_or_init`; a failure whose error
-    ///   is not an `E` (the owner used another error type) arrives here as
+    /// - [`TryInitError::Failed`] with the job's error: this caller's own, or the one
+    ///   of the owner it waited for.
+    /// - [`TryInitError::Wait`] with the errors of `get_or_init`; a failure whose error
+    ///   is not an `E` (the owner failed with another error type) arrives here as
     ///   [`WaitError::Failed`].
+    ///
+    /// Abandoned jobs are retried, never reported.
     ///
     /// # Panics
     ///
-    /// As [`get_or_init`](OnceMap::get_or_init), with `E::clone` where it clones `V`.
+    /// As [`get_or_init`](OnceMap::get_or_init). The job's error is never cloned.
     ///
     /// # Examples
     ///
+    /// A job that fails with a [`std::io::Error`] (which is not `Clone`):
+    ///
     /// ```
+    /// use std::io;
+    /// use std::sync::Arc;
     /// use inflight::{OnceMap, TryInitError};
     ///
-    /// let map: OnceMap<String, u32> = OnceMap::new();
-    /// let first = map.get_or_try_init("port", || "8080x".parse::<u32>());
-    /// assert!(matches!(first, Err(TryInitError::Failed(_))));
+    /// let map: OnceMap<String, Arc<str>> = OnceMap::new();
+    /// let fetch = |url: &str| -> io::Result<Arc<str>> {
+    ///     Err(io::Error::new(io::ErrorKind::ConnectionRefused, format!("{url}: refused")))
+    /// };
+    /// match map.get_or_try_init("numpy", || fetch("https://pypi.org/simple/numpy/")) {
+    ///     Err(TryInitError::Failed(error)) => {
+    ///         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
     /// // Not memoized: the next call runs its job.
-    /// assert_eq!(map.get_or_try_init("port", || "8080".parse::<u32>()), Ok(8080));
+    /// let page = map.get_or_try_init("numpy", || Ok::<_, io::Error>(Arc::from("<html>")));
+    /// assert_eq!(page.unwrap().as_ref(), "<html>");
     /// ```
     pub fn get_or_try_init<Q, F, E>(&self, key: &Q, init: F) -> Result<V, TryInitError<E>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
         F: FnOnce() -> Result<V, E>,
-        E: Clone + fmt::Display + fmt::Debug + Send + Sync + 'static,
+        E: fmt::Display + fmt::Debug + Send + Sync + 'static,
     {
         let mut init = Some(init);
         loop {
-            match self.lookup(key, Mode::Run) {
+            match self.lookup(key, Mode::Wait) {
                 Lookup::Ready(value) => return Ok(value),
-                Lookup::Vacant(owner, _) => {
+                Lookup::Missing(missing) => {
+                    let owner = missing.start(key);
                     let Some(init) = init.take() else {
                         unreachable!("a call owns at most one flight: it returns after it")
                     };
+                    // A panic in `init` or in this clone drops `owner`: abandon.
                     return match init() {
                         Ok(value) => {
                             let copy = value.clone();
@@ -480,7 +404,8 @@ where
                             Ok(copy)
                         }
                         Err(error) => {
-                            owner.fail(JobError::message(error.clone()));
+                            let error = Arc::new(error);
+                            owner.fail(JobError::shared(Arc::clone(&error)));
                             Err(TryInitError::Failed(error))
                         }
                     };
@@ -489,9 +414,9 @@ where
                     Ok(value) => return Ok(value),
                     Err(WaitError::Abandoned) => continue,
                     Err(WaitError::Failed(shared)) => {
-                        return Err(match shared.downcast_ref::<E>() {
-                            Some(error) => TryInitError::Failed(error.clone()),
-                            None => TryInitError::Wait(WaitError::Failed(shared)),
+                        return Err(match shared.downcast::<E>() {
+                            Ok(error) => TryInitError::Failed(error),
+                            Err(shared) => TryInitError::Wait(WaitError::Failed(shared)),
                         });
                     }
                     Err(other) => return Err(TryInitError::Wait(other)),
@@ -503,7 +428,9 @@ where
     }
 
     /// Waits for the value of a key that someone registered: returns a published
-    /// value at once, blocks while its job is in flight.
+    /// value at once, blocks while its job is in flight. Takes the same path as
+    /// [`get_or_init`](OnceMap::get_or_init), except that a key nobody registered is
+    /// an error instead of a job to start.
     ///
     /// # Errors
     ///
@@ -524,33 +451,20 @@ where
     /// map.get_or_init(&1, || 10).unwrap();
     /// assert_eq!(map.wait(&1), Ok(10));
     /// ```
+    #[inline]
     pub fn wait<Q>(&self, key: &Q) -> Result<V, WaitError>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hasher.hash_one(key);
-        let mut locked = self.inner.lock();
-        if let Some(value) = locked.find_ready(hash, key) {
-            return Ok(value.clone());
+        match self.lookup(key, Mode::Wait) {
+            Lookup::Ready(value) => Ok(value),
+            Lookup::Pending(waiter) => waiter.wait(),
+            // Dropping `Missing` releases the lock; nothing was changed.
+            Lookup::Missing(_) => Err(WaitError::Unregistered),
+            Lookup::Closed => Err(WaitError::Closed),
+            Lookup::Refused(error) => Err(error),
         }
-        if locked.closed {
-            return Err(WaitError::Closed);
-        }
-        let inner = &mut *locked;
-        let (id, owner, shared) = match inner.find_pending(hash, key) {
-            Some(flight) => (flight.id, flight.owner.id(), flight.register()),
-            None => return Err(WaitError::Unregistered),
-        };
-        let me = owner::current_id();
-        if let Err(error) = inner.check_and_block(me, id, owner) {
-            inner.leave(hash, id, None);
-            return Err(error);
-        }
-        drop(locked);
-        Waiter::new(self, hash, id, owner, shared)
-            .already_blocked(me)
-            .wait()
     }
 
     /// Forgets the published value of `key` and returns it; the next lookup finds the

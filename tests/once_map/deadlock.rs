@@ -2,14 +2,14 @@
 //! that are not cycles are never reported.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Barrier, mpsc};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inflight::{OnceMap, TryInitError, WaitError};
 
 use crate::common::within;
-use crate::support::{DEADLINE, await_waiters, pending, vacant};
+use crate::support::{DEADLINE, await_waiters, pending, vacant, waiters_of};
 
 #[test]
 fn waiting_on_its_own_key_inside_the_job_is_would_deadlock_at_once() {
@@ -164,7 +164,7 @@ fn a_cycle_victim_that_fails_its_job_frees_the_other_owner_with_the_error() {
             });
             let victim = results
                 .iter()
-                .position(|r| *r == Err(TryInitError::Failed("cycle")))
+                .position(|r| *r == Err(TryInitError::Failed(Arc::new("cycle"))))
                 .unwrap_or_else(|| panic!("no victim: {results:?}"));
             let survivor = 1 - victim;
             assert_eq!(results[survivor], Ok(keys[survivor]), "{results:?}");
@@ -232,5 +232,49 @@ fn a_waiter_handed_to_another_thread_waits_there_without_would_deadlock() {
             guard.complete(10);
             assert_eq!(waiting.join().unwrap(), Ok(10));
         });
+    });
+}
+
+#[test]
+fn an_owner_whose_wait_timed_out_is_not_counted_as_waiting_by_a_later_cycle_check() {
+    within(DEADLINE, "timed-out wait, then a cycle check", || {
+        let map: OnceMap<u64, u64> = OnceMap::new();
+        // This thread owns key 2 throughout.
+        let two = vacant(map.entry(&2));
+        let (owned, gave_up) = (Barrier::new(2), Barrier::new(2));
+        thread::scope(|s| {
+            // The other thread owns key 1 and, once this thread has given up waiting
+            // for key 1, waits for key 2 from inside key 1's job.
+            let other = s.spawn(|| {
+                let mut inner = None;
+                let outer = map.get_or_init(&1, || {
+                    owned.wait();
+                    gave_up.wait();
+                    inner = Some(map.wait(&2));
+                    10
+                });
+                (outer, inner)
+            });
+            owned.wait();
+            // Blocked on key 1 (recorded as waiting for key 1's owner), then gives up.
+            let timed_out = pending(map.entry(&1)).wait_timeout(Duration::from_millis(20));
+            assert_eq!(timed_out, Err(WaitError::TimedOut));
+            assert_eq!(waiters_of(&map, &1), Some(0));
+            gave_up.wait();
+            // This thread waits for nothing now, so the other thread's wait for key 2
+            // closes no cycle and blocks. A record of the wait that timed out, left
+            // behind, would make it one (key 1's owner -> key 2's owner, this thread ->
+            // key 1's owner): `WouldDeadlock` at once.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while waiters_of(&map, &2) != Some(1) && !other.is_finished() {
+                assert!(Instant::now() < deadline, "the wait for key 2 never showed");
+                thread::sleep(Duration::from_millis(1));
+            }
+            two.complete(20);
+            let (outer, inner) = other.join().unwrap();
+            assert_eq!(inner, Some(Ok(20)), "the wait for key 2 got its value");
+            assert_eq!(outer, Ok(10));
+        });
+        assert!(map.in_flight().is_empty());
     });
 }

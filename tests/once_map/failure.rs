@@ -1,7 +1,9 @@
-//! Failures are shared with the callers waiting at that moment, not memoized.
+//! Failures are shared with the callers waiting at that moment, not memoized: one
+//! error, in one allocation, for the owner and every waiter.
 
+use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use inflight::{Entry, OnceMap, TryInitError, WaitError};
@@ -18,7 +20,7 @@ struct Boom(&'static str);
 struct OtherError(u32);
 
 #[test]
-fn a_failed_job_shares_its_error_with_every_waiting_caller_then_the_key_is_vacant() {
+fn a_failed_job_shares_its_one_error_with_every_waiting_caller_then_the_key_is_vacant() {
     const WAITERS: usize = 3;
     within(DEADLINE, "shared failure", || {
         let map: OnceMap<u32, u32> = OnceMap::new();
@@ -29,7 +31,8 @@ fn a_failed_job_shares_its_error_with_every_waiting_caller_then_the_key_is_vacan
                 map.get_or_try_init(&1, || {
                     owning.send(()).unwrap();
                     await_waiters(&map, &1, WAITERS);
-                    Err(Boom("disk full"))
+                    // `io::Error` is not `Clone`: every caller gets this one allocation.
+                    Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
                 })
             });
             owns.recv().unwrap();
@@ -38,20 +41,22 @@ fn a_failed_job_shares_its_error_with_every_waiting_caller_then_the_key_is_vacan
                     s.spawn(|| {
                         map.get_or_try_init(&1, || {
                             waiter_jobs.fetch_add(1, Ordering::SeqCst);
-                            Ok::<_, Boom>(0)
+                            Ok::<_, io::Error>(0)
                         })
                     })
                 })
                 .collect();
-            assert_eq!(
-                owner.join().unwrap(),
-                Err(TryInitError::Failed(Boom("disk full")))
-            );
+            let Err(TryInitError::Failed(own)) = owner.join().unwrap() else {
+                panic!("the owner gets its own error")
+            };
+            assert_eq!(own.kind(), io::ErrorKind::StorageFull);
             for waiter in waiters {
-                assert_eq!(
-                    waiter.join().unwrap(),
-                    Err(TryInitError::Failed(Boom("disk full")))
-                );
+                match waiter.join().unwrap() {
+                    Err(TryInitError::Failed(shared)) => {
+                        assert!(Arc::ptr_eq(&shared, &own), "one error, not copies");
+                    }
+                    other => panic!("expected the owner's error, got {other:?}"),
+                }
             }
         });
         assert_eq!(waiter_jobs.load(Ordering::SeqCst), 0, "waiters ran no job");
@@ -61,12 +66,110 @@ fn a_failed_job_shares_its_error_with_every_waiting_caller_then_the_key_is_vacan
         let runs = AtomicUsize::new(0);
         let value = map.get_or_try_init(&1, || {
             runs.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, Boom>(5)
+            Ok::<_, io::Error>(5)
         });
-        assert_eq!(value, Ok(5));
+        assert_eq!(value.unwrap(), 5);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(map.get(&1), Some(5));
     });
+}
+
+#[test]
+fn waiters_of_every_kind_share_the_allocation_of_a_try_init_error() {
+    within(DEADLINE, "one allocation", || {
+        let map: OnceMap<u32, u32> = OnceMap::new();
+        let (owning, owns) = mpsc::channel();
+        thread::scope(|s| {
+            let owner = s.spawn(|| {
+                map.get_or_try_init(&1, || {
+                    owning.send(()).unwrap();
+                    await_waiters(&map, &1, 3);
+                    Err(Chain(io::Error::other("connection refused")))
+                })
+            });
+            owns.recv().unwrap();
+            let plain_waiter = s.spawn(|| pending(map.entry(&1)).wait());
+            let init_waiter = s.spawn(|| map.get_or_init(&1, || 0));
+            let key_waiter = s.spawn(|| map.wait(&1));
+            let Err(TryInitError::Failed(own)) = owner.join().unwrap() else {
+                panic!("the owner gets its own error")
+            };
+            for result in [
+                plain_waiter.join().unwrap(),
+                init_waiter.join().unwrap(),
+                key_waiter.join().unwrap(),
+            ] {
+                let Err(WaitError::Failed(job)) = result else {
+                    panic!("expected Failed, got {result:?}")
+                };
+                let inside = job.downcast_ref::<Chain>().expect("the job's error");
+                assert!(std::ptr::eq(inside, &*own), "the owner's allocation");
+                // Shown as a message: the cause goes only to `get_or_try_init` callers,
+                // through their transparent `TryInitError` (tests/error_chain.rs).
+                assert_eq!(job.to_string(), "mirror unreachable");
+                assert!(std::error::Error::source(&job).is_none());
+            }
+        });
+    });
+}
+
+#[test]
+fn a_guard_failing_with_the_callers_error_type_hands_try_init_waiters_that_error() {
+    within(DEADLINE, "guard fail to try waiters", || {
+        let map: OnceMap<u32, u32> = OnceMap::new();
+        let guard = vacant(map.entry(&1));
+        thread::scope(|s| {
+            let try_waiters: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| map.get_or_try_init(&1, || Ok::<_, Boom>(0))))
+                .collect();
+            let plain_waiter = s.spawn(|| map.wait(&1));
+            await_waiters(&map, &1, 3);
+            guard.fail(Boom("bad wheel"));
+            let errors: Vec<Arc<Boom>> = try_waiters
+                .into_iter()
+                .map(|waiter| match waiter.join().unwrap() {
+                    Err(TryInitError::Failed(error)) => error,
+                    other => panic!("expected Failed(Boom), got {other:?}"),
+                })
+                .collect();
+            assert_eq!(*errors[0], Boom("bad wheel"));
+            assert!(Arc::ptr_eq(&errors[0], &errors[1]));
+            let Err(WaitError::Failed(job)) = plain_waiter.join().unwrap() else {
+                panic!("expected Failed")
+            };
+            let inside = job.downcast_ref::<Boom>().expect("the job's error");
+            assert!(std::ptr::eq(inside, &*errors[0]));
+        });
+        assert!(matches!(map.entry(&1), Entry::Vacant(_)));
+    });
+}
+
+#[test]
+fn try_init_errors_clone_share_and_compare_without_the_error_being_clone() {
+    let map: OnceMap<u32, u32> = OnceMap::new();
+    let error = map
+        .get_or_try_init(&1, || Err(io::Error::other("mirror unreachable")))
+        .unwrap_err();
+    let copy = error.clone();
+    match (&error, &copy) {
+        (TryInitError::Failed(a), TryInitError::Failed(b)) => assert!(Arc::ptr_eq(a, b)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(copy.to_string(), "mirror unreachable");
+    assert_eq!(
+        format!("{copy:?}"),
+        r#"Failed(Custom { kind: Other, error: "mirror unreachable" })"#
+    );
+
+    // `PartialEq` when the error is: `Failed` compares the errors, `Wait` the waits.
+    let boom = |text| TryInitError::<Boom>::Failed(Arc::new(Boom(text)));
+    assert_eq!(boom("a"), boom("a"));
+    assert_ne!(boom("a"), boom("b"));
+    assert_ne!(boom("a"), TryInitError::Wait(WaitError::Closed));
+    assert_eq!(
+        TryInitError::<Boom>::Wait(WaitError::Closed),
+        TryInitError::Wait(WaitError::Closed).clone()
+    );
 }
 
 #[test]
@@ -88,7 +191,7 @@ fn a_failure_of_another_error_type_reaches_waiters_as_wait_error_failed() {
             let plain_waiter = s.spawn(|| pending(map.entry(&1)).wait());
             assert_eq!(
                 owner.join().unwrap(),
-                Err(TryInitError::Failed(OtherError(42)))
+                Err(TryInitError::Failed(Arc::new(OtherError(42))))
             );
             match try_waiter.join().unwrap() {
                 Err(TryInitError::Wait(WaitError::Failed(error))) => {
