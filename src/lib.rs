@@ -285,7 +285,7 @@ pub use cache::{
 pub use fs::FsError;
 pub use once_map::{Entry, Guard, InFlight, JobError, OnceMap, TryInitError, WaitError, Waiter};
 pub use unzip::{
-    Extracted, Limits, Progress, StreamOptions, StreamedArchive, UnzipError, Unzipper,
+    Archive, Extracted, Limits, Progress, StreamOptions, StreamedArchive, UnzipError, Unzipper,
 };
 
 /// The file system layer's protocols, generic over their directory operations, for

@@ -13,7 +13,14 @@ use super::disk::DiskCache;
 use super::error::CacheError;
 use super::report::{InFlightBuild, Outcome};
 use crate::fs::entry::Shape;
-use crate::unzip::{Label, Unzipper};
+use std::io::Read;
+
+use crate::unzip::{Label, StreamOptions, UnzipError, Unzipper};
+
+/// The name a streamed archive goes by: the one its options give, or the id.
+fn options_name(options: &StreamOptions, id: &str) -> Option<PathBuf> {
+    Some(options.name_or(id))
+}
 
 /// A directory of extracted archives, each extracted at most once.
 ///
@@ -221,6 +228,102 @@ impl UnzipCache {
                         root,
                         Some(staging.needs_chmod()),
                         &label,
+                    )?;
+                    self.files.fetch_add(done.files as u64, Ordering::Relaxed);
+                    self.bytes.fetch_add(done.bytes, Ordering::Relaxed);
+                    Ok(())
+                });
+        (
+            resolution.outcome,
+            resolution.result.map_err(CacheError::from),
+        )
+    }
+
+    /// The directory holding the contents of the archive that `open` streams,
+    /// `root/<id>`, extracting it as it arrives unless it is already there.
+    ///
+    /// `open` (a download, say) is called only by the request that owns the id's
+    /// build, in this process and across processes: concurrent requests for one wheel
+    /// cause one download and one extraction, and the others wait for it. The stream
+    /// is extracted with [`Unzipper::unzip_reader_with`] straight into the staging
+    /// directory the cache hands out, with every rule checked before the directory is
+    /// published. Blocks as [`unzip`](Self::unzip) does, and for as long as the
+    /// stream takes.
+    ///
+    /// # Errors
+    ///
+    /// As [`unzip`](Self::unzip); an error of `open` or of the stream is
+    /// [`CacheError::Unzip`] with [`UnzipError::StreamRead`](crate::UnzipError::StreamRead).
+    ///
+    /// # Panics
+    ///
+    /// If `open`, the stream or the progress callback panics, in the request that
+    /// owns the build, after cleaning up; the requests waiting for it take it over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    /// zip.start_file("pkg/__init__.py", zip::write::SimpleFileOptions::default())?;
+    /// zip.write_all(b"VERSION = '1.0'\n")?;
+    /// let wheel = zip.finish()?.into_inner();
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let cache = inflight::UnzipCache::new(dir.path());
+    /// // A download: called once, by whichever request builds the id.
+    /// let path = cache.unzip_stream("pkg-1.0", || Ok(std::io::Cursor::new(wheel.clone())))?;
+    /// assert!(path.join("pkg/__init__.py").is_file());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unzip_stream<R: Read>(
+        &self,
+        id: &str,
+        open: impl FnOnce() -> std::io::Result<R>,
+    ) -> Result<PathBuf, CacheError> {
+        self.unzip_stream_with(id, open, &StreamOptions::default())
+            .1
+    }
+
+    /// [`unzip_stream`](Self::unzip_stream) with options (an expected SHA-256, a
+    /// check, a copy of the archive) and how the request was answered.
+    ///
+    /// # Errors
+    ///
+    /// As [`unzip_stream`](Self::unzip_stream).
+    pub fn unzip_stream_with<R: Read>(
+        &self,
+        id: &str,
+        open: impl FnOnce() -> std::io::Result<R>,
+        options: &StreamOptions,
+    ) -> (Outcome, Result<PathBuf, CacheError>) {
+        let label = Label {
+            archive: crate::unzip::stream_label(options_name(options, id).as_deref()),
+            id: Some(Arc::from(id)),
+        };
+        let resolution =
+            self.disk
+                .resolve_staged(id, Shape::Dir, self.unzipper.is_durable(), |staging| {
+                    let root = staging
+                        .dir_handle()
+                        .expect("a directory entry stages a directory");
+                    let reader =
+                        open().map_err(|source| UnzipError::StreamRead { offset: 0, source })?;
+                    let base_len = root
+                        .path()
+                        .as_os_str()
+                        .len()
+                        .max(self.root().join(id).as_os_str().len());
+                    let done = self.unzipper.stream_into(
+                        reader,
+                        root,
+                        staging.needs_chmod(),
+                        base_len,
+                        &label,
+                        options,
                     )?;
                     self.files.fetch_add(done.files as u64, Ordering::Relaxed);
                     self.bytes.fetch_add(done.bytes, Ordering::Relaxed);

@@ -16,6 +16,7 @@
 //! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
 //!    it is renamed to `dest` on success and removed on any failure or panic.
 
+mod archive;
 mod central;
 mod coverage;
 mod decode;
@@ -46,12 +47,14 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::archive::Archive;
 pub use self::error::UnzipError;
 use self::execute::FileJobs;
 pub use self::limits::Limits;
 pub(crate) use self::progress::Label;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
+pub(crate) use self::stream::stream_label;
 pub use self::streaming::{StreamOptions, StreamedArchive};
 use crate::fs::{Dir, FsError, Staging, slots};
 

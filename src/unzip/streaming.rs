@@ -119,6 +119,13 @@ impl StreamOptions {
     }
 }
 
+impl StreamOptions {
+    /// The name the archive goes by, or `fallback`.
+    pub(crate) fn name_or(&self, fallback: &str) -> PathBuf {
+        self.name.clone().unwrap_or_else(|| PathBuf::from(fallback))
+    }
+}
+
 impl fmt::Debug for StreamOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamOptions")

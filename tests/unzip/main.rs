@@ -22,6 +22,7 @@ mod platform_names;
 mod property;
 mod round_trip;
 mod second_names;
+mod streaming;
 mod types;
 mod writers;
 mod zstd;

@@ -16,8 +16,19 @@ pub(crate) struct Scene {
 }
 
 impl Scene {
+    /// A scene on tmpfs (`/dev/shm`) where there is one: the streaming path creates
+    /// an archive's directories as they arrive, so a refused archive may have made up
+    /// to `Limits::max_entries` of them first, and on ext4 without a journal creating
+    /// and removing that many gets slower with every run (freed inodes are not
+    /// reused at once).
     pub(crate) fn new(bytes: &[u8]) -> Scene {
-        Scene::new_in(&std::env::temp_dir(), bytes)
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            shm.to_owned()
+        } else {
+            std::env::temp_dir()
+        };
+        Scene::new_in(&dir, bytes)
     }
 
     /// A scene under `dir` (`/dev/shm` for archives of many files: creating and

@@ -40,7 +40,6 @@ mod whole;
 #[cfg(feature = "zstd")]
 mod zstd;
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -93,7 +92,7 @@ pub(crate) const DEFAULT_IN_MEMORY_LIMIT: usize = 32 << 20;
 pub(super) fn write_content(
     entry: &FileEntry,
     source: &Source<'_>,
-    file: &mut File,
+    file: &mut dyn Write,
     path: &Path,
     in_memory_limit: usize,
 ) -> Result<(), Stop> {
@@ -141,7 +140,7 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
     entry: &FileEntry,
     pieces: impl IntoIterator<Item = P>,
     cancelled: &dyn Fn() -> bool,
-    file: &mut File,
+    file: &mut dyn Write,
     path: &Path,
 ) -> Result<(), Stop> {
     let mut sink = Sink::new(file, path);
@@ -255,14 +254,14 @@ pub(crate) trait Out {
 
 /// The output file, with the running CRC-32 and byte count of what went into it.
 pub(crate) struct Sink<'a> {
-    file: &'a mut File,
+    file: &'a mut dyn Write,
     path: &'a Path,
     crc: crc32fast::Hasher,
     written: u64,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(file: &'a mut File, path: &'a Path) -> Self {
+    pub(crate) fn new(file: &'a mut dyn Write, path: &'a Path) -> Self {
         Sink {
             file,
             path,

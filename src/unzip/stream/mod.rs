@@ -337,13 +337,12 @@ impl<R: Read> Walk<'_, '_, R> {
     /// Makes the entry's directories and hands its data over (or keeps it, for a
     /// directory).
     fn entry(&mut self, entry: &LocalEntry) -> Result<(), UnzipError> {
-        let parents: Vec<usize> = entry.path.match_indices('/').map(|(at, _)| at).collect();
-        for at in parents {
-            self.make_dir(&entry.path[..at])?;
-        }
         if entry.is_dir {
-            self.make_dir(&entry.path)?;
+            self.make_dirs(&entry.path)?;
             return self.directory_data(entry);
+        }
+        if let Some((parent, _)) = entry.path.rsplit_once('/') {
+            self.make_dirs(parent)?;
         }
         let data_start = self.input.offset();
         let file = FileEntry {
@@ -462,14 +461,46 @@ impl<R: Read> Walk<'_, '_, R> {
         Ok(())
     }
 
-    fn make_dir(&mut self, path: &str) -> Result<(), UnzipError> {
+    /// Makes the directory `path` and every missing parent, descending from the
+    /// deepest one already made through handles: two calls per level, however deep.
+    fn make_dirs(&mut self, path: &str) -> Result<(), UnzipError> {
         if self.made.contains(path) {
             return Ok(());
         }
-        self.root
-            .make_dir_beneath(path, self.needs_chmod)
-            .map_err(UnzipError::write(&self.root.path().join(path)))?;
-        self.made.insert(path.to_owned());
+        // The missing ones are a chain below the deepest directory already made.
+        let mut made_len = 0;
+        for (at, _) in path.match_indices('/') {
+            if self.made.contains(&path[..at]) {
+                made_len = at;
+            } else {
+                break;
+            }
+        }
+        let root_path = self.root.path().to_owned();
+        let error = |at: &str| {
+            let path = root_path.join(at);
+            move |source| UnzipError::Write { path, source }
+        };
+        let base = &path[..made_len];
+        let mut dir = if base.is_empty() {
+            self.root.try_clone().map_err(error(base))?
+        } else {
+            self.root.open_dir_beneath(base).map_err(error(base))?
+        };
+        let start = if base.is_empty() { 0 } else { made_len + 1 };
+        let mut end = start;
+        for component in path[start..].split('/') {
+            end += component.len();
+            let here = &path[..end];
+            dir.make_dir(component).map_err(error(here))?;
+            let child = dir.open_dir(component).map_err(error(here))?;
+            if self.needs_chmod {
+                child.set_dir_mode().map_err(error(here))?;
+            }
+            self.made.insert(here.to_owned());
+            dir = child;
+            end += 1;
+        }
         Ok(())
     }
 }
@@ -484,7 +515,7 @@ pub(crate) fn apply_modes(root: &Dir, plan: &Plan) -> Result<(), UnzipError> {
     Ok(())
 }
 
-/// The path a streamed archive is named by in errors.
+/// The path a streamed archive is named by in errors and progress reports.
 pub(crate) fn stream_label(given: Option<&Path>) -> Arc<Path> {
     Arc::from(given.unwrap_or_else(|| Path::new("<stream>")))
 }

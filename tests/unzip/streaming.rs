@@ -1,0 +1,297 @@
+//! Streaming extraction (`Unzipper::unzip_reader`): what only a stream can do wrong
+//! (end early, fail, panic, trickle), the checks before publishing, the archive's
+//! copy. That both paths give one verdict on every archive is checked by every test
+//! of this suite (`Scene::unzip` runs both).
+
+use std::io::{self, Cursor, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use inflight::{Limits, StreamOptions, UnzipError as E, Unzipper};
+use sha2::{Digest, Sha256};
+
+use crate::assert_matches;
+use crate::common::{listing, read_tree, secs, within};
+use crate::forge::{Raw, build};
+
+/// An archive of a few files in nested directories, deflated and stored.
+fn wheel() -> Vec<u8> {
+    let text = b"def f():\n    return 42\n".repeat(300);
+    build(&[
+        Raw::deflated("pkg/__init__.py", &text),
+        Raw::stored("pkg/data/blob.bin", &[7u8; 5000]),
+        Raw::deflated("pkg/sub/mod.py", &text[..1000]),
+        Raw::dir("pkg/empty/"),
+        Raw::deflated("pkg-1.0.dist-info/METADATA", b"Name: pkg\nVersion: 1.0\n"),
+    ])
+}
+
+/// A reader that hands out at most `max` bytes per read, then fails or panics at
+/// `stop` if asked to.
+struct Stream<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    max: usize,
+    fail_at: Option<usize>,
+    panic_at: Option<usize>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(bytes: &'a [u8], max: usize) -> Self {
+        Stream {
+            bytes,
+            at: 0,
+            max,
+            fail_at: None,
+            panic_at: None,
+        }
+    }
+}
+
+impl Read for Stream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.fail_at.is_some_and(|at| self.at >= at) {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "the download broke",
+            ));
+        }
+        assert!(
+            self.panic_at.is_none_or(|at| self.at < at),
+            "the reader panics"
+        );
+        let mut n = buf.len().min(self.max).min(self.bytes.len() - self.at);
+        for stop in [self.fail_at, self.panic_at].into_iter().flatten() {
+            if self.at < stop {
+                n = n.min(stop - self.at);
+            }
+        }
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn out() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("dest");
+    (dir, dest)
+}
+
+#[test]
+fn a_stream_read_a_few_bytes_at_a_time_extracts_the_same_tree() {
+    let bytes = wheel();
+    let (_seekable_dir, seekable) = out();
+    let archive = _seekable_dir.path().join("a.zip");
+    std::fs::write(&archive, &bytes).unwrap();
+    Unzipper::new().unzip(&archive, &seekable).unwrap();
+    for max in [1, 3, 7, 4096] {
+        let (dir, dest) = out();
+        let done = within(secs(60), "a trickle", {
+            let (bytes, dest) = (bytes.clone(), dest.clone());
+            move || {
+                Unzipper::new()
+                    .unzip_reader(Stream::new(&bytes, max), &dest)
+                    .unwrap()
+            }
+        });
+        assert_eq!((done.files, done.dirs), (4, 5));
+        assert_eq!(
+            read_tree(&dest),
+            read_tree(&seekable),
+            "reads of {max} bytes"
+        );
+        assert_eq!(listing(dir.path()), ["dest"]);
+    }
+}
+
+#[test]
+fn a_stream_that_ends_inside_an_entry_publishes_nothing_and_says_where() {
+    let bytes = wheel();
+    let cd_start = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    for cut in [0, 10, 40, 200, cd_start - 3] {
+        let (dir, dest) = out();
+        let error = Unzipper::new()
+            .unzip_reader(Cursor::new(&bytes[..cut]), &dest)
+            .unwrap_err();
+        assert_matches!(error, E::StreamEnded { offset } if offset == cut as u64);
+        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    }
+    // Cut inside the central directory or the end records: refused as a seekable
+    // reader refuses the same truncated file.
+    for cut in [cd_start + 10, bytes.len() - 5] {
+        let (dir, dest) = out();
+        assert!(
+            Unzipper::new()
+                .unzip_reader(Cursor::new(&bytes[..cut]), &dest)
+                .is_err()
+        );
+        assert!(listing(dir.path()).is_empty());
+    }
+}
+
+#[test]
+fn a_stream_that_fails_publishes_nothing_and_says_how_far_it_got() {
+    let bytes = wheel();
+    for at in [0, 35, 1000, bytes.len() - 10] {
+        let (dir, dest) = out();
+        let mut stream = Stream::new(&bytes, 500);
+        stream.fail_at = Some(at);
+        let error = Unzipper::new().unzip_reader(stream, &dest).unwrap_err();
+        match error {
+            E::StreamRead { offset, source } => {
+                assert_eq!(offset, at as u64);
+                assert_eq!(source.kind(), io::ErrorKind::ConnectionReset);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(listing(dir.path()).is_empty());
+    }
+}
+
+#[test]
+fn a_reader_that_panics_half_way_leaves_nothing_behind() {
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let mut stream = Stream::new(&bytes, 100);
+    stream.panic_at = Some(bytes.len() / 2);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Unzipper::new().unzip_reader(stream, &dest)
+    }));
+    assert!(result.is_err(), "the panic reaches the caller");
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+}
+
+#[test]
+fn the_expected_sha256_is_checked_before_anything_is_published() {
+    let bytes = wheel();
+    let digest: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (_dir, dest) = out();
+    let options = StreamOptions::new().expect_sha256(digest.to_uppercase());
+    Unzipper::new()
+        .unzip_reader_with(Cursor::new(&bytes), &dest, &options)
+        .unwrap();
+    assert!(dest.join("pkg/__init__.py").is_file());
+
+    let (dir, dest) = out();
+    let wrong = StreamOptions::new().expect_sha256("00".repeat(32));
+    let error = Unzipper::new()
+        .unzip_reader_with(Cursor::new(&bytes), &dest, &wrong)
+        .unwrap_err();
+    assert_matches!(error, E::HashMismatch { ref actual, .. } if *actual == digest);
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn a_check_can_veto_the_archive_after_every_rule_passed() {
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let options = StreamOptions::new().verify(|archive| {
+        assert_eq!(archive.files, 4);
+        assert_eq!(archive.sha256_hex().len(), 64);
+        Err("not in the lock file".into())
+    });
+    let error = Unzipper::new()
+        .unzip_reader_with(Cursor::new(&bytes), &dest, &options)
+        .unwrap_err();
+    assert_matches!(error, E::Vetoed { ref source } if source.to_string() == "not in the lock file");
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn the_archive_s_bytes_are_kept_beside_the_tree_and_only_on_success() {
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let kept = dir.path().join("pkg-1.0-py3-none-any.whl");
+    let options = StreamOptions::new().keep_archive(&kept);
+    Unzipper::new()
+        .unzip_reader_with(Stream::new(&bytes, 999), &dest, &options)
+        .unwrap();
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    assert_eq!(listing(dir.path()), ["dest", "pkg-1.0-py3-none-any.whl"]);
+
+    // A failure keeps nothing: no tree, no copy, no staging file.
+    let (dir, dest) = out();
+    let kept = dir.path().join("copy.whl");
+    let error = Unzipper::new()
+        .unzip_reader_with(
+            Cursor::new(&bytes[..bytes.len() / 2]),
+            &dest,
+            &StreamOptions::new().keep_archive(&kept),
+        )
+        .unwrap_err();
+    assert_matches!(error, E::StreamEnded { .. });
+    assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    // A copy that would replace a file is refused before reading.
+    let (dir, dest) = out();
+    let taken = dir.path().join("taken.whl");
+    std::fs::write(&taken, b"someone's").unwrap();
+    let error = Unzipper::new()
+        .unzip_reader_with(
+            Cursor::new(&bytes),
+            &dest,
+            &StreamOptions::new().keep_archive(&taken),
+        )
+        .unwrap_err();
+    assert_matches!(error, E::DestinationExists { ref dest } if *dest == taken);
+    assert_eq!(std::fs::read(&taken).unwrap(), b"someone's");
+}
+
+#[test]
+fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_entry_limit_as_it_arrives() {
+    // 64 MiB of zeros, written as a streaming writer writes it: no size up front.
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = Raw::deflated("bomb.bin", &zeros).streamed();
+    let bytes = build(&[bomb]);
+    let mut limits = Limits::default();
+    limits.max_entry_size = 1 << 20;
+    let (dir, dest) = out();
+    let error = Unzipper::new()
+        .limits(limits)
+        .unzip_reader(Cursor::new(&bytes), &dest)
+        .unwrap_err();
+    assert_matches!(error, E::EntryTooLarge { index: 0, limit, .. } if limit == 1 << 20);
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn progress_totals_grow_as_entries_arrive() {
+    let bytes = wheel();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&reports);
+    let unzipper = Unzipper::new().progress(move |p| sink.lock().unwrap().push(p));
+    let (_dir, dest) = out();
+    unzipper
+        .unzip_reader_with(
+            Cursor::new(&bytes),
+            &dest,
+            &StreamOptions::new().name("https://example.com/pkg.whl"),
+        )
+        .unwrap();
+    let reports = reports.lock().unwrap();
+    let last = reports.iter().max_by_key(|p| p.files_done).unwrap();
+    assert_eq!((last.files_done, last.files_total), (4, 4));
+    assert!(reports.iter().all(|p| p.files_done <= p.files_total));
+    assert!(
+        reports
+            .iter()
+            .all(|p| &*p.archive == Path::new("https://example.com/pkg.whl"))
+    );
+}
+
+#[test]
+fn bytes_a_streaming_reader_cannot_walk_past_are_refused_on_both_paths() {
+    let mut bytes = wheel();
+    // Junk in front of the first local header: a self-extracting stub.
+    let mut stub = b"#!/bin/sh\nexit 0\n".to_vec();
+    stub.append(&mut bytes);
+    let (dir, dest) = out();
+    let error = Unzipper::new()
+        .unzip_reader(Cursor::new(&stub), &dest)
+        .unwrap_err();
+    assert_matches!(error, E::StreamJunk { offset: 0, .. });
+    assert!(listing(dir.path()).is_empty());
+}
