@@ -140,6 +140,7 @@
 //!    | stored entry with two different sizes       | [`UnzipError::StoredSizeMismatch`]       |
 //!    | local header disagrees (name, method, flags, CRC, sizes) or is missing | [`UnzipError::LocalHeaderMismatch`] |
 //!    | data descriptor (flag bit 3) disagrees with the central directory | [`UnzipError::DataDescriptorMismatch`] |
+//!    | data descriptor after stored or zstd data, whose end only the central directory knows | [`UnzipError::EntryEndUnknown`] |
 //!    | directory entry (`d/`) with a size, CRC or bytes other than one empty stream | [`UnzipError::DirectoryWithData`] |
 //!    | directory by Unix mode or DOS attribute, but no trailing `/` | [`UnzipError::DirectoryWithoutSlash`] |
 //!    | path component over 255 bytes               | [`UnzipError::ComponentTooLong`]         |
@@ -214,6 +215,26 @@
 //!
 //! An archive path that is not a regular file (a directory, a FIFO, a device) is
 //! refused with [`UnzipError::NotAFile`] before a byte is read.
+//!
+//! ## Streaming, and single members
+//!
+//! ```text
+//! Unzipper::unzip_reader(impl Read, dest) -> Result<Extracted, UnzipError>     blocks until the stream ends
+//! Unzipper::unzip_reader_with(impl Read, dest, &StreamOptions)                 + expect_sha256, verify, keep_archive
+//! UnzipCache::unzip_stream(id, FnOnce() -> io::Result<impl Read>)              the opener runs once per build
+//! Archive::open(path) / Archive::from_bytes(bytes) -> Archive                  the whole plan
+//!     .files()  .read(path) -> Vec<u8>  .read_to(path, &mut impl Write)       the extraction's checks
+//! ```
+//!
+//! [`Unzipper::unzip_reader`] extracts while the archive arrives, from any `Read`:
+//! entries are decoded and written by threads of the extraction's own as their bytes
+//! come, at most 16 MiB of the stream in memory. At the end of the stream the
+//! seekable path's plan runs on what the stream kept (every record), so **both paths
+//! give one verdict** on every archive: they refuse together, or write the same tree;
+//! only then is `dest` published. A stream that fails or ends early publishes nothing
+//! and names the byte ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`]).
+//! [`Archive`] runs the same plan on a file or bytes and reads single members (a
+//! wheel's `METADATA`) with the same checks, writing nothing.
 //!
 //! ## Compared with the alternatives
 //!
