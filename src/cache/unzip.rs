@@ -17,10 +17,6 @@ use std::io::Read;
 
 use crate::unzip::{Label, StreamOptions, UnzipError, Unzipper};
 
-/// The name a streamed archive goes by: the one its options give, or the id.
-fn options_name(options: &StreamOptions, id: &str) -> Option<PathBuf> {
-    Some(options.name_or(id))
-}
 
 /// A directory of extracted archives, each extracted at most once.
 ///
@@ -301,7 +297,8 @@ impl UnzipCache {
         options: &StreamOptions,
     ) -> (Outcome, Result<PathBuf, CacheError>) {
         let label = Label {
-            archive: crate::unzip::stream_label(options_name(options, id).as_deref()),
+            // The name the archive goes by in errors and progress: the options', or the id.
+            archive: Arc::from(options.name_or(id)),
             id: Some(Arc::from(id)),
         };
         let resolution =

@@ -13,7 +13,7 @@
 use std::io::Read;
 
 use super::input::Input;
-use super::{StreamError, kept_len};
+use super::kept_len;
 use crate::unzip::UnzipError;
 use crate::unzip::extra::{self, Header};
 use crate::unzip::fs_names::FsRules;
@@ -72,7 +72,7 @@ pub(crate) fn read_entry<R: Read>(
     offset: u64,
     rules: &mut Rules<'_>,
     kept: &mut usize,
-) -> Result<LocalEntry, StreamError> {
+) -> Result<LocalEntry, UnzipError> {
     let mut header = vec![0u8; FIXED_LEN];
     header[..4].copy_from_slice(&local_header::SIGNATURE.to_le_bytes());
     input.read_exact(&mut header[4..])?;

@@ -76,9 +76,6 @@ const CENTRAL: u32 = 0x0201_4b50;
 const END: u32 = 0x0605_4b50;
 const ZIP64_END: u32 = 0x0606_4b50;
 
-/// The errors of the walk, with the bytes they happened at.
-pub(crate) type StreamError = UnzipError;
-
 impl From<InputError> for UnzipError {
     fn from(error: InputError) -> Self {
         match error {
