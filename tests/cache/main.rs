@@ -25,6 +25,7 @@ mod main_job;
 mod odd_archives;
 mod processes;
 mod rayon_callers;
+mod streams;
 
 /// A small wheel-like archive: `n` files under `pkg/`, contents derived from `seed`.
 fn archive(dir: &Path, name: &str, seed: u8, n: usize) -> PathBuf {

@@ -17,6 +17,7 @@ mod extra_fields;
 mod fs_limits;
 mod hidden_bytes;
 mod malicious;
+mod members;
 mod modes;
 mod platform_names;
 mod property;
