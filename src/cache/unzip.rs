@@ -91,7 +91,8 @@ pub struct UnzipCache {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CacheStats {
-    /// Calls to [`UnzipCache::unzip`].
+    /// Requests: calls to [`UnzipCache::unzip`], [`UnzipCache::unzip_with_outcome`],
+    /// [`UnzipCache::unzip_stream`] and [`UnzipCache::unzip_stream_with`].
     pub requests: u64,
     /// Extractions this cache ran (successful or not).
     pub extractions: u64,
@@ -248,8 +249,14 @@ impl UnzipCache {
     ///
     /// # Errors
     ///
-    /// As [`unzip`](Self::unzip); an error of `open` or of the stream is
-    /// [`CacheError::Unzip`] with [`UnzipError::StreamRead`](crate::UnzipError::StreamRead).
+    /// As [`unzip`](Self::unzip), and as [`Unzipper::unzip_reader_with`]: an error of
+    /// `open` is [`CacheError::Unzip`] with
+    /// [`UnzipError::StreamRead`](crate::UnzipError::StreamRead) at byte 0, a stream
+    /// that fails or ends inside an entry names the byte
+    /// ([`UnzipError::StreamRead`](crate::UnzipError::StreamRead),
+    /// [`UnzipError::StreamEnded`](crate::UnzipError::StreamEnded)); one cut inside
+    /// the central directory is refused as the seekable path refuses that file (no end
+    /// record: [`UnzipError::CentralDirectory`](crate::UnzipError::CentralDirectory)).
     ///
     /// # Panics
     ///

@@ -164,8 +164,10 @@ impl Archive {
             archive: &self.label,
             cancelled: &never,
         };
-        // In-memory decoding needs no second buffer here: every entry streams.
-        decode::write_content(entry, &source, out, &self.label, 0).map_err(|stop| match stop {
+        // In-memory decoding needs no second buffer here: every entry streams. A write
+        // error names the member being read.
+        let member = Path::new(&entry.path);
+        decode::write_content(entry, &source, out, member, 0).map_err(|stop| match stop {
             Stop::Failed(error) => error,
             Stop::Cancelled => unreachable!("nothing cancels a single read"),
         })?;

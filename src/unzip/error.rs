@@ -807,7 +807,9 @@ pub enum UnzipError {
         /// The destination given.
         dest: std::path::PathBuf,
     },
-    /// Creating or writing something under the staging directory failed.
+    /// Creating or writing something under the staging directory failed, or (from
+    /// [`Archive::read_to`](crate::Archive::read_to)) the caller's writer failed: then
+    /// `path` is the member being read.
     #[error("cannot write {path}")]
     Write {
         /// The file or directory being written.

@@ -102,8 +102,11 @@ impl StreamOptions {
 
     /// Also writes the archive's bytes, as they arrive, to a new file at `path`
     /// (through a staging file beside it, published by a rename that never replaces
-    /// anything, just before the extracted tree): an installer caches the wheel it
-    /// downloads without downloading it twice. `path` must not exist. Never blocks.
+    /// anything): an installer caches the wheel it downloads without downloading it
+    /// twice. `path` must not exist. The copy is published once the archive has
+    /// passed every check, just before the extracted tree; if the stream fails or the
+    /// archive is refused, there is no copy. (Should the tree's own rename then fail,
+    /// the copy, complete and checked, stays.) Never blocks.
     #[must_use]
     pub fn keep_archive(mut self, path: impl AsRef<Path>) -> Self {
         self.keep_archive = Some(path.as_ref().to_owned());
@@ -264,7 +267,7 @@ impl Unzipper {
         options: &StreamOptions,
     ) -> Result<Extracted, UnzipError> {
         // The archive's copy: a staging file beside its path, filled by a thread of its
-        // own, published just before the tree (or removed with it on any failure).
+        // own, published once every check has passed, just before the tree.
         let kept = match options.keep_archive.as_deref() {
             Some(path) => Some(kept_archive_dir(path)?),
             None => None,
