@@ -24,7 +24,12 @@
 //! ```sh
 //! cargo bench --bench stream
 //! INFLIGHT_BENCH_ARCHIVES=/dev/shm/numpy.whl cargo bench --bench stream
+//! # One download from stdin into DEST (a new directory), timed from the first byte:
+//! curl -s http://127.0.0.1:8765/numpy.whl | cargo bench --bench stream -- --stdin DEST
 //! ```
+//!
+//! `--stdin` is how `benches/README.md` puts this crate beside uv's own streaming
+//! install of the same wheels, served on loopback.
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
@@ -78,7 +83,32 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
+/// `--stdin DEST`: extracts the archive on stdin into `DEST`, and prints the time from
+/// the first byte to the published directory.
+fn from_stdin(dest: &str) {
+    let mut stdin = io::stdin().lock();
+    // Wait for the first byte, so the time is the extraction's, not the sender's start.
+    let mut first = [0u8; 1];
+    let got = stdin.read(&mut first).expect("stdin");
+    let started = Instant::now();
+    let stream = io::Read::chain(&first[..got], stdin);
+    let done = Unzipper::new()
+        .unzip_reader(stream, dest)
+        .expect("the archive extracts");
+    println!(
+        "{} files, {} bytes in {:.1} ms",
+        done.files,
+        done.bytes,
+        started.elapsed().as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--stdin") {
+        from_stdin(args.get(at + 1).expect("--stdin needs a destination"));
+        return;
+    }
     let base = std::env::var_os("INFLIGHT_BENCH_DIR")
         .map_or_else(|| PathBuf::from("/dev/shm"), PathBuf::from);
     let work = tempfile::tempdir_in(&base).expect("a scratch directory");

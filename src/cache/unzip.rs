@@ -17,7 +17,6 @@ use std::io::Read;
 
 use crate::unzip::{Label, StreamOptions, UnzipError, Unzipper};
 
-
 /// A directory of extracted archives, each extracted at most once.
 ///
 /// `Send + Sync`: share one cache (by reference or in an `Arc`) between all the
