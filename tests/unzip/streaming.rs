@@ -295,3 +295,24 @@ fn bytes_a_streaming_reader_cannot_walk_past_are_refused_on_both_paths() {
     assert_matches!(error, E::StreamJunk { offset: 0, .. });
     assert!(listing(dir.path()).is_empty());
 }
+
+#[test]
+fn records_hidden_in_a_local_extra_field_cannot_make_the_stream_accept_an_archive() {
+    // The stream walks `a.py` to the end of its deflate stream and `x.py` after it;
+    // the central directory gives `a.py` 54 more bytes (the seekable path refuses
+    // them as trailing data) and finds `x.py` at a copy of its header inside the
+    // real one's extra field, on the same data. The plan, run on what the stream
+    // kept, saw a sound archive: the two readings must be compared entry by entry.
+    let bytes = crate::forge::records_in_extra(
+        Raw::deflated("a.py", &b"print('a')\n".repeat(50)),
+        Raw::stored("x.py", b"print('x')\n"),
+    );
+    let error = crate::support::reject(&bytes);
+    assert_matches!(error, E::TrailingData { index: 0, len: 54, .. });
+    let (dir, dest) = out();
+    let error = Unzipper::new()
+        .unzip_reader(Cursor::new(&bytes), &dest)
+        .unwrap_err();
+    assert_matches!(error, E::StreamMismatch { .. });
+    assert!(listing(dir.path()).is_empty());
+}

@@ -24,9 +24,13 @@
 //! bytes of data, at their offsets (`source::Sparse`). So the plan of the seekable
 //! path runs on that, unchanged: every rule of the seekable path (local header
 //! against central record, descriptors, extra fields, types, names, counts, every
-//! byte owned by exactly one entry) is checked against what was streamed, and the
-//! files written must be the plan's files, byte for byte as it declares them. Only
-//! then does the caller publish. A mismatch anywhere, a stream that fails or ends
+//! byte owned by exactly one entry) is checked against what was streamed. The plan
+//! reads no file's data, so it can read a sound archive in what the stream kept and
+//! still cut it into other entries than the walk did (a descriptor and a local header
+//! hidden in a local extra field, read by the central directory's offsets and sizes,
+//! and never reached by the walk): so the walk's entries must be the plan's, each
+//! from the same local header to the same last byte, and the files written the plan's
+//! files, byte for byte as it declares them. Only then does the caller publish. A mismatch anywhere, a stream that fails or ends
 //! early ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`], with the byte),
 //! and a caller that gives up (an error or a panic of its reader) publish nothing.
 //!
@@ -60,6 +64,7 @@ use self::writers::{Content, Job, Writers};
 use super::UnzipError;
 use super::fs_names::FsRules;
 use super::limits::Limits;
+use super::coverage::Span;
 use super::plan::{self, FileEntry, Plan};
 use super::progress::{Label, ProgressFn, Tracker};
 use super::source::Sparse;
@@ -175,10 +180,11 @@ pub(crate) fn extract<R: Read>(
         kept: Vec::new(),
         kept_len: 0,
         files: HashMap::new(),
+        spans: Vec::new(),
         index: 0,
     };
     let walked = walk.run();
-    let (made, kept, files) = (walk.made, walk.kept, walk.files);
+    let (made, kept, files, spans) = (walk.made, walk.kept, walk.files, walk.spans);
     // The reader's own failure counts at the entry it was at; a writer's at a lower
     // entry wins, so the error reported does not depend on timing.
     let tail = match walked {
@@ -207,12 +213,13 @@ pub(crate) fn extract<R: Read>(
         sparse.keep(offset, bytes);
     }
     sparse.keep(end_at, end);
-    let plan = plan::plan(
+    let (plan, planned) = plan::plan_with_spans(
         &sparse,
         settings.label.archive.as_ref(),
         settings.limits,
         settings.base_len,
     )?;
+    compare_spans(&planned, &spans)?;
     compare(&plan, files, &made)?;
     Ok(Streamed {
         plan,
@@ -221,10 +228,35 @@ pub(crate) fn extract<R: Read>(
     })
 }
 
+/// The walk must have cut the stream into the plan's entries: each from the same
+/// local header to the same last byte, none more, none less. Then every local header
+/// the walk acted on is one the plan compared with its central record, and every
+/// entry's data is where the plan has it, the same length.
+fn compare_spans(planned: &[Span], walked: &[(u64, u64)]) -> Result<(), UnzipError> {
+    // Both are in offset order: the plan's sorted, the walk's as it went. The first
+    // entry that differs, or the first one only one side has.
+    let differs = planned
+        .iter()
+        .map(|span| (span.start, span.end))
+        .zip(walked.iter().copied())
+        .find(|(plan, walk)| plan != walk);
+    let n = planned.len().min(walked.len());
+    let offset = match (differs, planned.get(n), walked.get(n)) {
+        (Some((plan, walk)), _, _) => plan.0.min(walk.0),
+        (None, None, None) => return Ok(()),
+        (None, Some(plan), _) => plan.start,
+        (None, None, Some(walk)) => walk.0,
+    };
+    Err(UnzipError::StreamMismatch {
+        offset,
+        what: "the central directory cuts the archive into other entries than the local headers",
+    })
+}
+
 /// The files written must be the plan's files, and the directories made the plan's
 /// directories. The plan's rules already compared every local header with its central
-/// record (so names and declared values agree) and every byte of the stream is owned
-/// by exactly one listed entry; this is the safety net under those rules.
+/// record (so names and declared values agree), and [`compare_spans`] that they are
+/// the headers the walk read; this is the safety net under those rules.
 fn compare(
     plan: &Plan,
     mut files: HashMap<u64, StreamedFile>,
@@ -284,6 +316,8 @@ struct Walk<'a, 'p, R> {
     kept_len: usize,
     /// Files written, by the offset of their data.
     files: HashMap<u64, StreamedFile>,
+    /// Each entry walked: its local header's offset and one past its last byte.
+    spans: Vec<(u64, u64)>,
     /// The next entry's position in the stream.
     index: usize,
 }
@@ -330,6 +364,7 @@ impl<R: Read> Walk<'_, '_, R> {
             entry.offset = offset;
             self.kept.push((offset, std::mem::take(&mut entry.header)));
             self.entry(&entry).map_err(at)?;
+            self.spans.push((offset, self.input.offset()));
             self.index += 1;
         }
     }
