@@ -316,3 +316,36 @@ fn records_hidden_in_a_local_extra_field_cannot_make_the_stream_accept_an_archiv
     assert_matches!(error, E::StreamMismatch { .. });
     assert!(listing(dir.path()).is_empty());
 }
+
+/// A reader that reads a member of another archive, with this crate, on every read:
+/// a download checked against a manifest, say. It runs on the thread that decodes
+/// the stream's entries of unknown size.
+struct Checking<'a> {
+    inner: Stream<'a>,
+    manifest: inflight::Archive,
+}
+
+impl Read for Checking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let manifest = self.manifest.read("MANIFEST").map_err(io::Error::other)?;
+        assert_eq!(manifest, b"manifest ".repeat(100));
+        self.inner.read(buf)
+    }
+}
+
+#[test]
+fn a_reader_may_itself_read_archives_with_this_crate_while_an_entry_decodes() {
+    let manifest = build(&[Raw::deflated("MANIFEST", &b"manifest ".repeat(100))]);
+    let content: Vec<u8> = (0..2000u32)
+        .flat_map(|i| format!("print({})\n", i * 7919 % 1000).into_bytes())
+        .collect();
+    let bytes = build(&[Raw::deflated("pkg/a.py", &content).streamed()]);
+    let (_dir, dest) = out();
+    let reader = Checking {
+        inner: Stream::new(&bytes, 100),
+        manifest: inflight::Archive::from_bytes(manifest).unwrap(),
+    };
+    let done = Unzipper::new().unzip_reader(reader, &dest).unwrap();
+    assert_eq!(done.files, 1);
+    assert_eq!(std::fs::read(dest.join("pkg/a.py")).unwrap(), content);
+}
