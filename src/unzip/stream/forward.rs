@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use super::blocks::{BLOCK_LEN, Block, Pool, Slice};
+use super::blocks::{Block, Pool, Slice};
 use super::input::Input;
 use super::local::LocalEntry;
 use crate::unzip::UnzipError;
@@ -67,11 +67,9 @@ impl Out for Forward<'_> {
         self.count += bytes.len() as u64;
         while !bytes.is_empty() {
             let block = self.block.get_or_insert_with(|| self.pool.take());
-            let data = block.data_mut();
-            let n = (BLOCK_LEN - data.len()).min(bytes.len());
-            data.extend_from_slice(&bytes[..n]);
+            let n = block.extend(bytes);
             bytes = &bytes[n..];
-            if data.len() == BLOCK_LEN {
+            if block.is_full() {
                 self.flush();
             }
         }
