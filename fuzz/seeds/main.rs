@@ -14,7 +14,7 @@ mod forge;
 
 use forge::{
     Archive, EndRecord, Raw, Zip64, asi_unix, build, extra_field, fixed_block, libarchive_xl,
-    unicode_path,
+    records_in_extra, unicode_path,
 };
 
 fn honest() -> Vec<Raw> {
@@ -170,6 +170,15 @@ fn streaming() -> Vec<(&'static str, Vec<u8>)> {
         ("stream-mixed", build(&mixed)),
         ("stream-descriptor-lies", build(&[lying])),
         ("stream-zip64-unsigned", build(&streamed(false, true))),
+        // A descriptor and a local header hidden in a local extra field: the walk
+        // and the central directory cut the archive into other entries.
+        (
+            "stream-records-in-extra",
+            records_in_extra(
+                Raw::deflated("pkg/a.py", text(6).as_bytes()),
+                Raw::stored("pkg/x.py", text(1).as_bytes()),
+            ),
+        ),
     ]
 }
 
