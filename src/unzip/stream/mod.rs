@@ -39,8 +39,12 @@
 //! The blocks in flight (16 MiB), the decoding buffers of the threads that write (as
 //! on the seekable path), and what is kept for the check: every local header and
 //! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
-//! ([`UnzipError::RecordsTooLarge`] past that). Nothing is sized by a claim of the
-//! archive.
+//! ([`UnzipError::RecordsTooLarge`] past that). Besides, per entry walked, its path
+//! (in the tree of paths, the files written or the directories made, and in its job
+//! until a writer is done with it) and its span: a few times the bytes of its local
+//! header, which are kept. The check at the end then runs the plan, with the plan's
+//! memory (`plan.rs`: at most 16 times the central directory, plus 1 MiB). Nothing is
+//! sized by a claim of the archive.
 
 mod blocks;
 mod forward;
