@@ -364,3 +364,28 @@ fn a_stream_read_one_byte_at_a_time_costs_no_more_than_its_bytes() {
         assert_eq!(std::fs::read(dest.join("blob.bin")).unwrap(), content);
     });
 }
+
+#[test]
+fn an_entry_that_failed_is_not_read_to_its_declared_end() {
+    // A deflated entry that declares a petabyte of compressed data (a zip64 local
+    // header) and is corrupt from its first byte (block type 3), in a stream that
+    // never ends: the writer refuses it at once, and the reading must stop there,
+    // not download the petabyte first.
+    let mut entry = Raw::deflated("huge.bin", b"whatever");
+    entry.data = vec![0x07];
+    let (size, csize) = (1u64 << 20, 1u64 << 50);
+    entry.local_size = Some(u32::MAX);
+    entry.local_csize = Some(u32::MAX);
+    entry.local_extra = crate::forge::extra_field(
+        0x0001,
+        &[size.to_le_bytes(), csize.to_le_bytes()].concat(),
+    );
+    let start = [entry.local_header(), entry.data.clone()].concat();
+    let (dir, dest) = out();
+    let error = within(secs(60), "a failed entry read to its end", move || {
+        let endless = Cursor::new(start).chain(io::repeat(0));
+        Unzipper::new().unzip_reader(endless, &dest).unwrap_err()
+    });
+    assert_matches!(error, E::CorruptData { index: 0, .. });
+    assert!(listing(dir.path()).is_empty());
+}

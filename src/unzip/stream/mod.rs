@@ -414,7 +414,7 @@ impl<R: Read> Walk<'_, '_, R> {
                 content: Content::Encoded,
                 pieces: rx,
             })?;
-            self.send(entry, entry.compressed, &tx)?;
+            self.send(entry.compressed, &tx)?;
             drop(tx);
             (entry.size, entry.crc32)
         };
@@ -430,15 +430,14 @@ impl<R: Read> Walk<'_, '_, R> {
     }
 
     /// Hands the next `len` bytes of the stream over, as slices of their blocks.
-    fn send(
-        &mut self,
-        entry: &LocalEntry,
-        len: u64,
-        tx: &Sender<blocks::Slice>,
-    ) -> Result<(), UnzipError> {
+    fn send(&mut self, len: u64, tx: &Sender<blocks::Slice>) -> Result<(), UnzipError> {
         let mut left = len;
         while left > 0 {
-            if self.writers.should_stop(entry.index) {
+            // A failure at this entry (its writer refused its data) or below it makes
+            // the rest of this entry pointless: the walk stops at its next step. Not
+            // reading on matters, since nothing else bounds an entry's compressed size
+            // (a stream that declares a petabyte would be read to its end first).
+            if self.writers.failed() {
                 return Ok(());
             }
             let max = usize::try_from(left).unwrap_or(usize::MAX).min(BLOCK_LEN);

@@ -170,11 +170,6 @@ impl Writers {
         self.shared.failures.lowest().is_some()
     }
 
-    /// Whether a failure makes entry `index` pointless.
-    pub(crate) fn should_stop(&self, index: usize) -> bool {
-        self.shared.failures.should_stop(index)
-    }
-
     /// Records a failure of the reading thread at entry `index`.
     pub(crate) fn fail(&self, index: usize, error: UnzipError) {
         self.shared.failures.fail(index, error);
