@@ -389,3 +389,48 @@ fn an_entry_that_failed_is_not_read_to_its_declared_end() {
     assert_matches!(error, E::CorruptData { index: 0, .. });
     assert!(listing(dir.path()).is_empty());
 }
+
+/// `prefix`, then `pattern` over and over, forever.
+struct Endless {
+    prefix: Cursor<Vec<u8>>,
+    pattern: &'static [u8],
+    at: usize,
+}
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.prefix.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        for byte in buf.iter_mut() {
+            *byte = self.pattern[self.at % self.pattern.len()];
+            self.at += 1;
+        }
+        Ok(buf.len())
+    }
+}
+
+#[test]
+fn an_entry_of_unknown_size_is_not_decoded_on_once_the_archive_is_refused() {
+    // Entry 0 is corrupt from its first byte (its writer refuses it); entry 1 has a
+    // data descriptor and a deflate stream of empty stored blocks that never ends,
+    // in a stream that never ends: the reading thread decodes entry 1 itself, and
+    // must stop once entry 0 is refused.
+    let mut corrupt = Raw::deflated("corrupt.bin", b"whatever");
+    corrupt.data = vec![0x07];
+    corrupt.csize = 1;
+    let endless = Raw::deflated("endless.bin", b"").streamed();
+    let prefix = [corrupt.local_record(), endless.local_header()].concat();
+    let (dir, dest) = out();
+    let error = within(secs(60), "an endless entry after a refused one", move || {
+        let stream = Endless {
+            prefix: Cursor::new(prefix),
+            pattern: &[0x00, 0x00, 0x00, 0xFF, 0xFF],
+            at: 0,
+        };
+        Unzipper::new().unzip_reader(stream, &dest).unwrap_err()
+    });
+    assert_matches!(error, E::CorruptData { index: 0, .. });
+    assert!(listing(dir.path()).is_empty());
+}

@@ -402,7 +402,10 @@ impl<R: Read> Walk<'_, '_, R> {
                 content: Content::Plain,
                 pieces: rx,
             })?;
-            let decoded = forward::decode(self.input, self.pool, entry, self.rules.limits, tx)?;
+            let writers = &*self.writers;
+            let failed = || writers.failed();
+            let decoded =
+                forward::decode(self.input, self.pool, entry, self.rules.limits, tx, &failed)?;
             self.check_decoded(entry, &decoded)?;
             self.keep(decoded.descriptor_at, decoded.descriptor)?;
             self.writers.grow(decoded.size);
