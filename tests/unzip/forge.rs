@@ -484,10 +484,7 @@ pub(crate) fn records_in_extra(first: Raw, second: Raw) -> Vec<u8> {
     };
     let copy_at = hidden_at + hidden.bytes().len();
     let mut walked = second.clone();
-    walked.local_extra = extra_field(
-        0xCAFE,
-        &[hidden.bytes(), second.local_header()].concat(),
-    );
+    walked.local_extra = extra_field(0xCAFE, &[hidden.bytes(), second.local_header()].concat());
     body.extend_from_slice(&walked.local_record());
     let listed_first = Raw {
         csize: csize as u32,

@@ -308,7 +308,14 @@ fn records_hidden_in_a_local_extra_field_cannot_make_the_stream_accept_an_archiv
         Raw::stored("x.py", b"print('x')\n"),
     );
     let error = crate::support::reject(&bytes);
-    assert_matches!(error, E::TrailingData { index: 0, len: 54, .. });
+    assert_matches!(
+        error,
+        E::TrailingData {
+            index: 0,
+            len: 54,
+            ..
+        }
+    );
     let (dir, dest) = out();
     let error = Unzipper::new()
         .unzip_reader(Cursor::new(&bytes), &dest)
@@ -376,10 +383,8 @@ fn an_entry_that_failed_is_not_read_to_its_declared_end() {
     let (size, csize) = (1u64 << 20, 1u64 << 50);
     entry.local_size = Some(u32::MAX);
     entry.local_csize = Some(u32::MAX);
-    entry.local_extra = crate::forge::extra_field(
-        0x0001,
-        &[size.to_le_bytes(), csize.to_le_bytes()].concat(),
-    );
+    entry.local_extra =
+        crate::forge::extra_field(0x0001, &[size.to_le_bytes(), csize.to_le_bytes()].concat());
     let start = [entry.local_header(), entry.data.clone()].concat();
     let (dir, dest) = out();
     let error = within(secs(60), "a failed entry read to its end", move || {
@@ -423,14 +428,18 @@ fn an_entry_of_unknown_size_is_not_decoded_on_once_the_archive_is_refused() {
     let endless = Raw::deflated("endless.bin", b"").streamed();
     let prefix = [corrupt.local_record(), endless.local_header()].concat();
     let (dir, dest) = out();
-    let error = within(secs(60), "an endless entry after a refused one", move || {
-        let stream = Endless {
-            prefix: Cursor::new(prefix),
-            pattern: &[0x00, 0x00, 0x00, 0xFF, 0xFF],
-            at: 0,
-        };
-        Unzipper::new().unzip_reader(stream, &dest).unwrap_err()
-    });
+    let error = within(
+        secs(60),
+        "an endless entry after a refused one",
+        move || {
+            let stream = Endless {
+                prefix: Cursor::new(prefix),
+                pattern: &[0x00, 0x00, 0x00, 0xFF, 0xFF],
+                at: 0,
+            };
+            Unzipper::new().unzip_reader(stream, &dest).unwrap_err()
+        },
+    );
     assert_matches!(error, E::CorruptData { index: 0, .. });
     assert!(listing(dir.path()).is_empty());
 }

@@ -149,6 +149,10 @@ mod tests {
         drop(slice);
         let again = pool.take();
         assert!(again.bytes().is_empty(), "a block comes back empty");
-        assert_eq!(again.data.len(), BLOCK_LEN, "with its buffer, still initialized");
+        assert_eq!(
+            again.data.len(),
+            BLOCK_LEN,
+            "with its buffer, still initialized"
+        );
     }
 }
