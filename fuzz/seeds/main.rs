@@ -143,6 +143,7 @@ fn streaming() -> Vec<(&'static str, Vec<u8>)> {
             }
         })
         .collect();
+    let big: Vec<u8> = (0..600u32 << 10).map(|i| (i / 4096 % 7) as u8).collect();
     let mut lying = Raw::deflated("pkg/lie.py", text(5).as_bytes()).streamed();
     lying.descriptor.as_mut().expect("streamed has one").size += 1;
     vec![
@@ -170,6 +171,15 @@ fn streaming() -> Vec<(&'static str, Vec<u8>)> {
         ("stream-mixed", build(&mixed)),
         ("stream-descriptor-lies", build(&[lying])),
         ("stream-zip64-unsigned", build(&streamed(false, true))),
+        // Decoded on the reading thread into more than one pool block (256 KiB), and
+        // a known-size twin decoded by a writer.
+        (
+            "stream-descriptor-blocks",
+            build(&[
+                Raw::deflated("pkg/big.bin", &big).streamed(),
+                Raw::deflated("pkg/twin.bin", &big),
+            ]),
+        ),
         // A descriptor and a local header hidden in a local extra field: the walk
         // and the central directory cut the archive into other entries.
         (
