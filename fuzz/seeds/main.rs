@@ -169,6 +169,16 @@ fn streaming() -> Vec<(&'static str, Vec<u8>)> {
             build(&[Raw::stored("pkg/stored.py", text(4).as_bytes()).streamed()]),
         ),
         ("stream-mixed", build(&mixed)),
+        // Longer than the 64 KiB the stream keeps of its end, with a comment that
+        // fills most of that window: the window reaches back into the entries.
+        ("stream-long-comment", {
+            let mut archive = Archive::new(vec![
+                Raw::stored("pkg/blob.bin", &big[..100 << 10]),
+                Raw::deflated("pkg/tail.py", text(3).as_bytes()).streamed(),
+            ]);
+            archive.comment = vec![b'#'; 60_000];
+            archive.bytes()
+        }),
         ("stream-descriptor-lies", build(&[lying])),
         ("stream-zip64-unsigned", build(&streamed(false, true))),
         // Decoded on the reading thread into more than one pool block (256 KiB), and
