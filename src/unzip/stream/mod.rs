@@ -47,6 +47,7 @@
 //! sized by a claim of the archive.
 
 mod blocks;
+mod check;
 mod forward;
 mod input;
 mod local;
@@ -62,11 +63,11 @@ use rustc_hash::FxHashSet;
 
 pub(crate) use self::blocks::Block;
 use self::blocks::{BLOCK_LEN, Pool};
+use self::check::{StreamedFile, compare, compare_spans};
 use self::input::{Input, InputError};
 use self::local::{LocalEntry, Rules};
 use self::writers::{Content, Job, Writers};
 use super::UnzipError;
-use super::coverage::Span;
 use super::fs_names::FsRules;
 use super::limits::Limits;
 use super::plan::{self, FileEntry, Plan};
@@ -131,14 +132,6 @@ pub(crate) struct Streamed {
     pub(crate) sha256: Option<[u8; 32]>,
     /// Its length.
     pub(crate) len: u64,
-}
-
-/// A file as it was streamed, for the check against the plan.
-#[derive(Debug)]
-struct StreamedFile {
-    path: String,
-    size: u64,
-    crc32: u32,
 }
 
 /// Reads `reader` to its end, writing its entries under `root`, and checks the whole
@@ -230,71 +223,6 @@ pub(crate) fn extract<R: Read>(
         sha256: input.sha256(),
         len,
     })
-}
-
-/// The walk must have cut the stream into the plan's entries: each from the same
-/// local header to the same last byte, none more, none less. Then every local header
-/// the walk acted on is one the plan compared with its central record, and every
-/// entry's data is where the plan has it, the same length.
-fn compare_spans(planned: &[Span], walked: &[(u64, u64)]) -> Result<(), UnzipError> {
-    // Both are in offset order: the plan's sorted, the walk's as it went. The first
-    // entry that differs, or the first one only one side has.
-    let differs = planned
-        .iter()
-        .map(|span| (span.start, span.end))
-        .zip(walked.iter().copied())
-        .find(|(plan, walk)| plan != walk);
-    let n = planned.len().min(walked.len());
-    let offset = match (differs, planned.get(n), walked.get(n)) {
-        (Some((plan, walk)), _, _) => plan.0.min(walk.0),
-        (None, None, None) => return Ok(()),
-        (None, Some(plan), _) => plan.start,
-        (None, None, Some(walk)) => walk.0,
-    };
-    Err(UnzipError::StreamMismatch {
-        offset,
-        what: "the central directory cuts the archive into other entries than the local headers",
-    })
-}
-
-/// The files written must be the plan's files, and the directories made the plan's
-/// directories. The plan's rules already compared every local header with its central
-/// record (so names and declared values agree), and [`compare_spans`] that they are
-/// the headers the walk read; this is the safety net under those rules.
-fn compare(
-    plan: &Plan,
-    mut files: HashMap<u64, StreamedFile>,
-    made: &FxHashSet<String>,
-) -> Result<(), UnzipError> {
-    for entry in &plan.files {
-        let mismatch = |what| UnzipError::StreamMismatch {
-            offset: entry.data_start,
-            what,
-        };
-        let streamed = files
-            .remove(&entry.data_start)
-            .ok_or_else(|| mismatch("no file was streamed at this entry's data"))?;
-        if streamed.path != entry.path {
-            return Err(mismatch("the path"));
-        }
-        if (streamed.size, streamed.crc32) != (entry.size, entry.crc32) {
-            return Err(mismatch("the size or CRC-32"));
-        }
-    }
-    if let Some(offset) = files.keys().min() {
-        return Err(UnzipError::StreamMismatch {
-            offset: *offset,
-            what: "a file was streamed that the central directory does not list as one",
-        });
-    }
-    let planned: FxHashSet<String> = plan.dirs.paths().collect();
-    if &planned != made {
-        return Err(UnzipError::StreamMismatch {
-            offset: 0,
-            what: "the directories made differ from the central directory's",
-        });
-    }
-    Ok(())
 }
 
 /// Why the walk stopped before the central directory.
