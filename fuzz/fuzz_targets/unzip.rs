@@ -14,7 +14,9 @@
 //! Every extraction runs in `root/a/b/parent/dest`: nothing may appear outside
 //! `parent/` (an escape of up to three levels would show), on failure `parent/` must
 //! be empty (but for the empty lock files of staging slots), and on success it holds
-//! only `dest`, with only regular files and directories inside.
+//! only `dest`, with only regular files and directories inside, as many as the
+//! `Extracted` it returned counts, and its progress reports count every file and byte
+//! by the time it returns.
 //!
 //! What must agree:
 //!
@@ -41,9 +43,9 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use inflight::{Archive, Extracted, Limits, UnzipError, Unzipper};
+use inflight::{Archive, Extracted, Limits, Progress, UnzipError, Unzipper};
 use libfuzzer_sys::fuzz_target;
 
 fn names(dir: &Path) -> Vec<String> {
@@ -74,12 +76,23 @@ fn limits() -> Limits {
     limits
 }
 
+/// The most files and bytes done that the progress reports of the running extraction
+/// gave (one extraction runs at a time).
+static DONE: Mutex<(usize, u64)> = Mutex::new((0, 0));
+
+fn record(progress: Progress) {
+    assert!(progress.files_done <= progress.files_total, "{progress:?}");
+    assert!(progress.bytes_done <= progress.bytes_total, "{progress:?}");
+    let mut done = DONE.lock().unwrap();
+    *done = (done.0.max(progress.files_done), done.1.max(progress.bytes_done));
+}
+
 /// The two unzippers: the default in-memory limit, and streaming only.
 fn unzippers() -> &'static [Unzipper; 2] {
     static UNZIPPERS: OnceLock<[Unzipper; 2]> = OnceLock::new();
     UNZIPPERS.get_or_init(|| {
         let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap());
-        let unzipper = Unzipper::new().limits(limits()).thread_pool(pool);
+        let unzipper = Unzipper::new().limits(limits()).thread_pool(pool).progress(record);
         [unzipper.clone(), unzipper.in_memory_limit(0)]
     })
 }
@@ -151,6 +164,7 @@ fn extract(data: &[u8], run: impl FnOnce(&Path, &Path) -> Result<Extracted, Unzi
     std::fs::write(&archive, data).unwrap();
     let dest = b.join("parent/dest");
 
+    *DONE.lock().unwrap() = (0, 0);
     let result = run(&archive, &dest);
 
     assert_eq!(names(root.path()), ["a"]);
@@ -167,6 +181,9 @@ fn extract(data: &[u8], run: impl FnOnce(&Path, &Path) -> Result<Extracted, Unzi
                 Node::File { .. } => (d, f + 1),
             });
             assert_eq!((done.dirs, done.files), (dirs, regular), "the counts reported");
+            // Every extraction's workers are done when it returns: its last progress
+            // report counts every file and byte.
+            assert_eq!(*DONE.lock().unwrap(), (done.files, done.bytes), "the progress reports");
             Ok(files)
         }
         Err(error) => {
