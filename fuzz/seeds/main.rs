@@ -14,7 +14,7 @@ mod forge;
 
 use forge::{
     Archive, EndRecord, Raw, Zip64, asi_unix, build, extra_field, fixed_block, libarchive_xl,
-    unicode_path,
+    records_in_extra, unicode_path,
 };
 
 fn honest() -> Vec<Raw> {
@@ -26,11 +26,14 @@ fn honest() -> Vec<Raw> {
     ]
 }
 
+/// The honest entries with data descriptors where a streaming writer writes them and
+/// the unzipper accepts them: on deflated files (a stored entry with a descriptor is
+/// refused, `EntryEndUnknown`: seed `stream-stored-descriptor`).
 fn streamed(signature: bool, wide: bool) -> Vec<Raw> {
     honest()
         .into_iter()
         .map(|entry| {
-            if entry.name.ends_with(b"/") {
+            if entry.name.ends_with(b"/") || entry.method != 8 {
                 return entry;
             }
             let mut entry = entry.streamed();
@@ -107,6 +110,93 @@ fn issue_21() -> Vec<(&'static str, Vec<u8>)> {
                 &(0..50)
                     .map(|i| Raw::stored(&format!("t{i}/{deep}f"), b""))
                     .collect::<Vec<_>>(),
+            ),
+        ),
+    ]
+}
+
+/// What only the streaming path does differently: entries whose end only their
+/// deflate stream marks (flag bit 3), decoded on the reading thread, among entries of
+/// known size handed to writers; deflated directories with descriptors; and the
+/// descriptors nothing marks the end of (stored, refused as `EntryEndUnknown`).
+fn streaming() -> Vec<(&'static str, Vec<u8>)> {
+    let text = |i: usize| format!("def f{i}():\n    return {i}\n").repeat(1 + i % 7);
+    let mut empty_dir = Raw::dir("pkg/empty/");
+    empty_dir.method = 8;
+    empty_dir.data = vec![0x03, 0x00];
+    empty_dir.csize = 2;
+    let mut block_dir = Raw::dir("pkg/block/");
+    block_dir.method = 8;
+    block_dir.data = vec![0x01, 0x00, 0x00, 0xFF, 0xFF];
+    block_dir.csize = 5;
+    let mut unsigned = Raw::deflated("pkg/unsigned.py", text(3).as_bytes()).streamed();
+    unsigned.descriptor.as_mut().expect("streamed has one").signature = false;
+    // Entries of every kind, one after another: several writers at once, and the
+    // reading thread switching between handing over and decoding.
+    let mixed: Vec<Raw> = (0..24)
+        .map(|i| {
+            let name = format!("pkg/m{}/f{i}.py", i % 3);
+            match i % 4 {
+                0 => Raw::stored(&name, text(i).as_bytes()),
+                1 => Raw::deflated(&name, text(i).as_bytes()),
+                _ => Raw::deflated(&name, text(i).as_bytes()).streamed(),
+            }
+        })
+        .collect();
+    let big: Vec<u8> = (0..600u32 << 10).map(|i| (i / 4096 % 7) as u8).collect();
+    let mut lying = Raw::deflated("pkg/lie.py", text(5).as_bytes()).streamed();
+    lying.descriptor.as_mut().expect("streamed has one").size += 1;
+    vec![
+        (
+            "stream-deflated-descriptors",
+            build(&[
+                Raw::deflated("pkg/a.py", text(1).as_bytes()).streamed(),
+                Raw::deflated("pkg/b.py", b"").streamed(),
+                unsigned,
+            ]),
+        ),
+        (
+            "stream-deflated-dirs-descriptors",
+            build(&[
+                empty_dir.clone().streamed(),
+                block_dir.streamed(),
+                Raw::deflated("pkg/empty/x.py", text(2).as_bytes()).streamed(),
+            ]),
+        ),
+        ("stream-deflated-dir-plain", build(&[empty_dir])),
+        (
+            "stream-stored-descriptor",
+            build(&[Raw::stored("pkg/stored.py", text(4).as_bytes()).streamed()]),
+        ),
+        ("stream-mixed", build(&mixed)),
+        // Longer than the 64 KiB the stream keeps of its end, with a comment that
+        // fills most of that window: the window reaches back into the entries.
+        ("stream-long-comment", {
+            let mut archive = Archive::new(vec![
+                Raw::stored("pkg/blob.bin", &big[..100 << 10]),
+                Raw::deflated("pkg/tail.py", text(3).as_bytes()).streamed(),
+            ]);
+            archive.comment = vec![b'#'; 60_000];
+            archive.bytes()
+        }),
+        ("stream-descriptor-lies", build(&[lying])),
+        ("stream-zip64-unsigned", build(&streamed(false, true))),
+        // Decoded on the reading thread into more than one pool block (256 KiB), and
+        // a known-size twin decoded by a writer.
+        (
+            "stream-descriptor-blocks",
+            build(&[
+                Raw::deflated("pkg/big.bin", &big).streamed(),
+                Raw::deflated("pkg/twin.bin", &big),
+            ]),
+        ),
+        // A descriptor and a local header hidden in a local extra field: the walk
+        // and the central directory cut the archive into other entries.
+        (
+            "stream-records-in-extra",
+            records_in_extra(
+                Raw::deflated("pkg/a.py", text(6).as_bytes()),
+                Raw::stored("pkg/x.py", text(1).as_bytes()),
             ),
         ),
     ]
@@ -197,6 +287,7 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("create the corpus directory");
     let mut seeds = seeds();
     seeds.extend(issue_21());
+    seeds.extend(streaming());
     for (name, bytes) in &seeds {
         std::fs::write(format!("{dir}/seed-{name}.zip"), bytes).expect("write a seed");
     }

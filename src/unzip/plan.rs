@@ -98,6 +98,23 @@ pub(crate) fn plan(
     limits: &Limits,
     base_len: usize,
 ) -> Result<Plan, UnzipError> {
+    plan_with_spans(file, archive, limits, base_len).map(|(plan, _)| plan)
+}
+
+/// [`plan`], and where each entry's bytes are (its local header to the end of its
+/// data or descriptor), sorted by offset: for a stream's check that its walk cut the
+/// archive into the same entries. No more memory than [`plan`]: the spans are alive
+/// at its end anyway, for [`coverage::check`].
+///
+/// # Errors
+///
+/// As [`plan`].
+pub(crate) fn plan_with_spans(
+    file: &dyn ReadAt,
+    archive: &Path,
+    limits: &Limits,
+    base_len: usize,
+) -> Result<(Plan, Vec<Span>), UnzipError> {
     let layout = structure::read(file, archive)?;
     // Known before any record is read, and each entry creates at least one object.
     let count = usize::try_from(layout.entries).unwrap_or(usize::MAX);
@@ -245,8 +262,9 @@ impl Builder<'_> {
         }
     }
 
-    /// The whole-archive checks after the last entry, and the plan in its final order.
-    fn finish(mut self) -> Result<Plan, UnzipError> {
+    /// The whole-archive checks after the last entry, and the plan in its final order,
+    /// with the entries' spans sorted by offset.
+    fn finish(mut self) -> Result<(Plan, Vec<Span>), UnzipError> {
         let (file, layout) = (self.file, self.layout);
         // The names are not kept per entry: an error reads the one it needs again.
         coverage::check(file, &mut self.spans, layout.cd_start, |index| {
@@ -256,7 +274,7 @@ impl Builder<'_> {
         plan.dirs = self.tree.into_dirs();
         plan.files
             .sort_unstable_by(|a, b| b.size.cmp(&a.size).then(a.index.cmp(&b.index)));
-        Ok(plan)
+        Ok((plan, self.spans))
     }
 }
 

@@ -182,10 +182,13 @@ impl Unzipper {
     /// `dest`, with the same rules and guarantees as [`unzip`](Self::unzip).
     ///
     /// Blocks until the stream has ended and the archive is extracted and checked, or
-    /// refused. The calling thread reads the stream; files are written by a thread of
-    /// the extraction's own and by helpers on the pool, so the reading never waits for
-    /// a file write, and at most 16 MiB of the stream is in memory at once (plus the
-    /// archive's records, kept for the final check: at most 256 MiB). Entries are
+    /// refused. The calling thread reads the stream (and decodes the entries whose
+    /// size only their data descriptor gives); files are written by threads of the
+    /// extraction's own, at most one per core and 8 (not the rayon pool: a writer may
+    /// wait for the network), so the reading never waits for a file write, and at most
+    /// 16 MiB of the stream is in memory at once (plus the archive's records, kept for
+    /// the final check: at most 256 MiB, and the plan's memory as in
+    /// [`unzip`](Self::unzip)). Entries are
     /// written into a staging directory as they arrive; once the stream has ended, its
     /// central directory and end records are read, and every rule of the seekable path
     /// is checked against what was streamed. Only then, and after the checks of

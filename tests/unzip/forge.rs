@@ -458,3 +458,37 @@ impl Bits {
         }
     }
 }
+
+/// One archive that a walk of its local headers and its central directory cut into
+/// entries differently, though either way every byte belongs to a listed entry and
+/// every record a reader of that way looks at is sound.
+///
+/// The walk sees `first` (with a data descriptor: it ends where its deflate stream
+/// does) and then `second`, whose local extra field holds, in a field of an unknown
+/// id, a second descriptor of `first` and a copy of `second`'s own local header,
+/// ending where the real one ends. The central directory gives `first` a compressed
+/// size that reaches up to that second descriptor (its data then holds its stream, its
+/// real descriptor and the start of `second`'s header: bytes no plan reads), and
+/// places `second` at the copy of its header, so both readings name the same data.
+pub(crate) fn records_in_extra(first: Raw, second: Raw) -> Vec<u8> {
+    let first = first.streamed();
+    let mut body = first.local_record();
+    let header_len = |raw: &Raw| 30 + raw.name.len();
+    // Where the hidden descriptor starts: after `second`'s fixed header, its name and
+    // the 4 bytes that open the extra field holding it.
+    let hidden_at = body.len() + header_len(&second) + 4;
+    let csize = hidden_at - header_len(&first);
+    let hidden = Descriptor {
+        csize: csize as u64,
+        ..first.descriptor.expect("a streamed entry has a descriptor")
+    };
+    let copy_at = hidden_at + hidden.bytes().len();
+    let mut walked = second.clone();
+    walked.local_extra = extra_field(0xCAFE, &[hidden.bytes(), second.local_header()].concat());
+    body.extend_from_slice(&walked.local_record());
+    let listed_first = Raw {
+        csize: csize as u32,
+        ..first
+    };
+    finish(body, &[(listed_first, 0), (second, copy_at as u32)])
+}

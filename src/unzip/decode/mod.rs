@@ -183,12 +183,14 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
 
 /// Runs `f` with a [`Driver`] of `entry`'s method over this thread's buffers: for a
 /// caller that feeds the driver itself (a stream's reading thread decoding an entry
-/// whose end only its stream knows).
+/// whose end only its stream knows). `f` may run user code (the stream's `Read`),
+/// which may decode on this thread too: the buffers are taken out of the thread's
+/// slot meanwhile, not borrowed.
 pub(crate) fn with_driver<T>(
     entry: &FileEntry,
     f: impl FnOnce(&mut Driver<'_, Decoder<'_>>) -> Result<T, Stop>,
 ) -> Result<T, Stop> {
-    stream::with_scratch(|scratch| {
+    stream::with_scratch_taken(|scratch| {
         let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
         let mut driver = Driver::new(entry, &mut decoder, &mut scratch.output);
         f(&mut driver)

@@ -76,23 +76,45 @@ pub(crate) type ZstdSlot = ();
 thread_local! {
     /// Borrowed only in [`with_scratch`], whose callers call neither rayon nor user
     /// code while they hold the borrow, so no job can re-enter it on the same thread.
+    /// A caller that runs user code meanwhile takes the scratch out of the slot
+    /// instead ([`with_scratch_taken`]).
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with this thread's [`Scratch`], creating it on first use.
-pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    SCRATCH.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let scratch = slot.get_or_insert_with(|| Scratch {
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
             input: vec![0; IN_BUF],
             output: vec![0; OUT_BUF],
             inflater: Decompress::new(false),
             zstd: ZstdSlot::default(),
             #[cfg(feature = "libdeflate")]
             whole: super::whole::Whole::default(),
-        });
-        f(scratch)
+        }
+    }
+}
+
+/// Runs `f` with this thread's [`Scratch`], creating it on first use.
+pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        f(slot.get_or_insert_with(Scratch::new))
     })
+}
+
+/// Runs `f` with this thread's [`Scratch`] taken out of its slot (or a new one), and
+/// puts it back after: for a caller that runs user code inside `f` (a stream's
+/// `Read`, on the thread that decodes the stream's entries of unknown size). That
+/// code may decode on this thread too ([`Archive::read`](crate::Archive::read), say):
+/// it finds the slot empty and uses buffers of its own, where a borrow would panic.
+/// After a panic in `f` the scratch is dropped, and the next user makes a new one.
+pub(super) fn with_scratch_taken<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = SCRATCH
+        .with(|cell| cell.borrow_mut().take())
+        .unwrap_or_else(Scratch::new);
+    let result = f(&mut scratch);
+    SCRATCH.with(|cell| *cell.borrow_mut() = Some(scratch));
+    result
 }
 
 /// How much output a decoder may produce next: what is left of the declared size plus

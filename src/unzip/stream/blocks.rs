@@ -42,10 +42,12 @@ impl Pool {
     pub(crate) fn take(&self) -> Block {
         // The pool holds a sender itself, so the channel never disconnects.
         let buffer = self.free.recv().ok().flatten();
-        let mut data = buffer.unwrap_or_else(|| Vec::with_capacity(BLOCK_LEN));
-        data.clear();
         Block {
-            data,
+            // Zeroed once, when the buffer is made: a `read` needs initialized bytes,
+            // and zeroing 256 KiB before each one would cost a stream read a few
+            // bytes at a time 256 KiB of writes per read.
+            data: buffer.unwrap_or_else(|| vec![0; BLOCK_LEN]),
+            len: 0,
             home: self.home.clone(),
         }
     }
@@ -54,19 +56,40 @@ impl Pool {
 /// A buffer of the pool; it goes back to the pool when dropped.
 #[derive(Debug)]
 pub(crate) struct Block {
+    /// [`BLOCK_LEN`] bytes, initialized; the first `len` are the block's.
     data: Vec<u8>,
+    len: usize,
     home: Sender<Option<Vec<u8>>>,
 }
 
 impl Block {
-    /// The buffer to fill (capacity [`BLOCK_LEN`]).
-    pub(crate) fn data_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.data
+    /// Fills the block with one call of `read`, given all of its room; its result
+    /// is how many bytes it wrote (clamped to the room).
+    pub(crate) fn fill<E>(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> Result<usize, E>,
+    ) -> Result<usize, E> {
+        let got = read(&mut self.data[self.len..])?.min(BLOCK_LEN - self.len);
+        self.len += got;
+        Ok(got)
+    }
+
+    /// Appends as much of `bytes` as there is room for; returns how many.
+    pub(crate) fn extend(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(BLOCK_LEN - self.len);
+        self.data[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+        n
+    }
+
+    /// Whether there is no room left.
+    pub(crate) fn is_full(&self) -> bool {
+        self.len == BLOCK_LEN
     }
 
     /// The bytes in it.
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.data
+        &self.data[..self.len]
     }
 }
 
@@ -117,7 +140,7 @@ mod tests {
         let mut held: Vec<Block> = (0..BLOCKS).map(|_| pool.take()).collect();
         assert!(pool.free.is_empty(), "every block is out");
         let mut block = held.pop().unwrap();
-        block.data_mut().extend_from_slice(b"hello");
+        assert_eq!(block.extend(b"hello"), 5);
         let shared = Arc::new(block);
         let slice = Slice::new(&shared, 1, 4);
         drop(shared);
@@ -126,6 +149,10 @@ mod tests {
         drop(slice);
         let again = pool.take();
         assert!(again.bytes().is_empty(), "a block comes back empty");
-        assert!(again.data.capacity() >= 5, "with its buffer");
+        assert_eq!(
+            again.data.len(),
+            BLOCK_LEN,
+            "with its buffer, still initialized"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 
-use super::blocks::{BLOCK_LEN, Block, Pool, Slice};
+use super::blocks::{Block, Pool, Slice};
 use super::input::Input;
 use super::local::LocalEntry;
 use crate::unzip::UnzipError;
@@ -67,11 +67,9 @@ impl Out for Forward<'_> {
         self.count += bytes.len() as u64;
         while !bytes.is_empty() {
             let block = self.block.get_or_insert_with(|| self.pool.take());
-            let data = block.data_mut();
-            let n = (BLOCK_LEN - data.len()).min(bytes.len());
-            data.extend_from_slice(&bytes[..n]);
+            let n = block.extend(bytes);
             bytes = &bytes[n..];
-            if data.len() == BLOCK_LEN {
+            if block.is_full() {
                 self.flush();
             }
         }
@@ -80,10 +78,11 @@ impl Out for Forward<'_> {
 }
 
 /// A decoder's failure as the entry's error.
-fn failed(stop: Stop) -> UnzipError {
+fn stopped(stop: Stop) -> UnzipError {
     match stop {
         Stop::Failed(error) => error,
-        // Nothing cancels the reading thread's own decoding.
+        // Only a failure recorded before cancels the reading thread's own decoding,
+        // and that failure is the verdict (it is at this entry or below).
         Stop::Cancelled => UnzipError::StreamMismatch {
             offset: 0,
             what: "decoding was cancelled",
@@ -94,12 +93,16 @@ fn failed(stop: Stop) -> UnzipError {
 /// Decodes the data of `entry` (flag bit 3, deflated) from the stream until its end,
 /// sending the bytes to `tx`, then reads and checks its data descriptor. The output
 /// stops at [`Limits::max_entry_size`]: without a declared size, that is the cap.
+/// `failed` says an entry failed (this one's writer, or one before it): the decoding
+/// stops there, since the archive is refused, with [`UnzipError::StreamMismatch`],
+/// which the failure recorded first outranks.
 pub(crate) fn decode<R: Read>(
     input: &mut Input<'_, R>,
     pool: &Pool,
     entry: &LocalEntry,
     limits: &Limits,
     tx: Sender<Slice>,
+    failed: &dyn Fn() -> bool,
 ) -> Result<Decoded, UnzipError> {
     let cap = limits.max_entry_size;
     let target = FileEntry {
@@ -123,6 +126,11 @@ pub(crate) fn decode<R: Read>(
     let compressed = decode::with_driver(&target, |driver| {
         let mut compressed = 0u64;
         loop {
+            // Nothing bounds the input of an entry of unknown size (empty stored
+            // blocks decode to nothing): once the archive is refused, read no more.
+            if failed() {
+                return Err(Stop::Cancelled);
+            }
             let available = input.available().map_err(|e| Stop::Failed(e.into()))?;
             if available.is_empty() {
                 return Err(Stop::Failed(UnzipError::StreamEnded {
@@ -142,7 +150,7 @@ pub(crate) fn decode<R: Read>(
             }
         }
     })
-    .map_err(|stop| match failed(stop) {
+    .map_err(|stop| match stopped(stop) {
         // Without a declared size, passing the cap is passing the limit.
         UnzipError::ExceedsDeclaredSize { index, name, .. } => UnzipError::EntryTooLarge {
             index,
@@ -241,7 +249,7 @@ pub(crate) fn decode_directory<R: Read>(
             }
         }
     })
-    .map_err(|stop| match failed(stop) {
+    .map_err(|stop| match stopped(stop) {
         UnzipError::ExceedsDeclaredSize { .. } | UnzipError::CorruptData { .. } => with_data(),
         other => other,
     })?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use sha2::{Digest, Sha256};
 
-use super::blocks::{BLOCK_LEN, Block, Pool, Slice};
+use super::blocks::{Block, Pool, Slice};
 
 /// Why the stream gave no more bytes where the archive needs some.
 #[derive(Debug)]
@@ -195,10 +195,9 @@ impl<'p, R: Read> Input<'p, R> {
         self.current = None;
         self.pos = 0;
         let mut block = self.pool.take();
-        let data = block.data_mut();
-        data.resize(BLOCK_LEN, 0);
+        let reader = &mut self.reader;
         let got = loop {
-            match self.reader.read(data) {
+            match block.fill(|room| reader.read(room)) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(source) => {
@@ -209,13 +208,12 @@ impl<'p, R: Read> Input<'p, R> {
                 }
             }
         };
-        data.truncate(got);
         if got == 0 {
             self.ended = true;
             return Ok(());
         }
         if let Some(hash) = &mut self.hash {
-            hash.update(&data[..]);
+            hash.update(block.bytes());
         }
         let block = Arc::new(block);
         if let Some(copy) = &self.copy {

@@ -24,9 +24,13 @@
 //! bytes of data, at their offsets (`source::Sparse`). So the plan of the seekable
 //! path runs on that, unchanged: every rule of the seekable path (local header
 //! against central record, descriptors, extra fields, types, names, counts, every
-//! byte owned by exactly one entry) is checked against what was streamed, and the
-//! files written must be the plan's files, byte for byte as it declares them. Only
-//! then does the caller publish. A mismatch anywhere, a stream that fails or ends
+//! byte owned by exactly one entry) is checked against what was streamed. The plan
+//! reads no file's data, so it can read a sound archive in what the stream kept and
+//! still cut it into other entries than the walk did (a descriptor and a local header
+//! hidden in a local extra field, read by the central directory's offsets and sizes,
+//! and never reached by the walk): so the walk's entries must be the plan's, each
+//! from the same local header to the same last byte, and the files written the plan's
+//! files, byte for byte as it declares them. Only then does the caller publish. A mismatch anywhere, a stream that fails or ends
 //! early ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`], with the byte),
 //! and a caller that gives up (an error or a panic of its reader) publish nothing.
 //!
@@ -35,10 +39,15 @@
 //! The blocks in flight (16 MiB), the decoding buffers of the threads that write (as
 //! on the seekable path), and what is kept for the check: every local header and
 //! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
-//! ([`UnzipError::RecordsTooLarge`] past that). Nothing is sized by a claim of the
-//! archive.
+//! ([`UnzipError::RecordsTooLarge`] past that). Besides, per entry walked, its path
+//! (in the tree of paths, the files written or the directories made, and in its job
+//! until a writer is done with it) and its span: a few times the bytes of its local
+//! header, which are kept. The check at the end then runs the plan, with the plan's
+//! memory (`plan.rs`: at most 16 times the central directory, plus 1 MiB). Nothing is
+//! sized by a claim of the archive.
 
 mod blocks;
+mod check;
 mod forward;
 mod input;
 mod local;
@@ -54,6 +63,7 @@ use rustc_hash::FxHashSet;
 
 pub(crate) use self::blocks::Block;
 use self::blocks::{BLOCK_LEN, Pool};
+use self::check::{StreamedFile, compare, compare_spans};
 use self::input::{Input, InputError};
 use self::local::{LocalEntry, Rules};
 use self::writers::{Content, Job, Writers};
@@ -121,14 +131,6 @@ pub(crate) struct Streamed {
     pub(crate) len: u64,
 }
 
-/// A file as it was streamed, for the check against the plan.
-#[derive(Debug)]
-struct StreamedFile {
-    path: String,
-    size: u64,
-    crc32: u32,
-}
-
 /// Reads `reader` to its end, writing its entries under `root`, and checks the whole
 /// archive (see the module docs).
 ///
@@ -172,10 +174,11 @@ pub(crate) fn extract<R: Read>(
         kept: Vec::new(),
         kept_len: 0,
         files: HashMap::new(),
+        spans: Vec::new(),
         index: 0,
     };
     let walked = walk.run();
-    let (made, kept, files) = (walk.made, walk.kept, walk.files);
+    let (made, kept, files, spans) = (walk.made, walk.kept, walk.files, walk.spans);
     // The reader's own failure counts at the entry it was at; a writer's at a lower
     // entry wins, so the error reported does not depend on timing.
     let tail = match walked {
@@ -204,58 +207,19 @@ pub(crate) fn extract<R: Read>(
         sparse.keep(offset, bytes);
     }
     sparse.keep(end_at, end);
-    let plan = plan::plan(
+    let (plan, planned) = plan::plan_with_spans(
         &sparse,
         settings.label.archive.as_ref(),
         settings.limits,
         settings.base_len,
     )?;
+    compare_spans(&planned, &spans)?;
     compare(&plan, files, &made)?;
     Ok(Streamed {
         plan,
         sha256: input.sha256(),
         len,
     })
-}
-
-/// The files written must be the plan's files, and the directories made the plan's
-/// directories. The plan's rules already compared every local header with its central
-/// record (so names and declared values agree) and every byte of the stream is owned
-/// by exactly one listed entry; this is the safety net under those rules.
-fn compare(
-    plan: &Plan,
-    mut files: HashMap<u64, StreamedFile>,
-    made: &FxHashSet<String>,
-) -> Result<(), UnzipError> {
-    for entry in &plan.files {
-        let mismatch = |what| UnzipError::StreamMismatch {
-            offset: entry.data_start,
-            what,
-        };
-        let streamed = files
-            .remove(&entry.data_start)
-            .ok_or_else(|| mismatch("no file was streamed at this entry's data"))?;
-        if streamed.path != entry.path {
-            return Err(mismatch("the path"));
-        }
-        if (streamed.size, streamed.crc32) != (entry.size, entry.crc32) {
-            return Err(mismatch("the size or CRC-32"));
-        }
-    }
-    if let Some(offset) = files.keys().min() {
-        return Err(UnzipError::StreamMismatch {
-            offset: *offset,
-            what: "a file was streamed that the central directory does not list as one",
-        });
-    }
-    let planned: FxHashSet<String> = plan.dirs.paths().collect();
-    if &planned != made {
-        return Err(UnzipError::StreamMismatch {
-            offset: 0,
-            what: "the directories made differ from the central directory's",
-        });
-    }
-    Ok(())
 }
 
 /// Why the walk stopped before the central directory.
@@ -281,6 +245,8 @@ struct Walk<'a, 'p, R> {
     kept_len: usize,
     /// Files written, by the offset of their data.
     files: HashMap<u64, StreamedFile>,
+    /// Each entry walked: its local header's offset and one past its last byte.
+    spans: Vec<(u64, u64)>,
     /// The next entry's position in the stream.
     index: usize,
 }
@@ -327,6 +293,7 @@ impl<R: Read> Walk<'_, '_, R> {
             entry.offset = offset;
             self.kept.push((offset, std::mem::take(&mut entry.header)));
             self.entry(&entry).map_err(at)?;
+            self.spans.push((offset, self.input.offset()));
             self.index += 1;
         }
     }
@@ -360,7 +327,10 @@ impl<R: Read> Walk<'_, '_, R> {
                 content: Content::Plain,
                 pieces: rx,
             })?;
-            let decoded = forward::decode(self.input, self.pool, entry, self.rules.limits, tx)?;
+            let writers = &*self.writers;
+            let failed = || writers.failed();
+            let decoded =
+                forward::decode(self.input, self.pool, entry, self.rules.limits, tx, &failed)?;
             self.check_decoded(entry, &decoded)?;
             self.keep(decoded.descriptor_at, decoded.descriptor)?;
             self.writers.grow(decoded.size);
@@ -372,7 +342,7 @@ impl<R: Read> Walk<'_, '_, R> {
                 content: Content::Encoded,
                 pieces: rx,
             })?;
-            self.send(entry, entry.compressed, &tx)?;
+            self.send(entry.compressed, &tx)?;
             drop(tx);
             (entry.size, entry.crc32)
         };
@@ -388,15 +358,14 @@ impl<R: Read> Walk<'_, '_, R> {
     }
 
     /// Hands the next `len` bytes of the stream over, as slices of their blocks.
-    fn send(
-        &mut self,
-        entry: &LocalEntry,
-        len: u64,
-        tx: &Sender<blocks::Slice>,
-    ) -> Result<(), UnzipError> {
+    fn send(&mut self, len: u64, tx: &Sender<blocks::Slice>) -> Result<(), UnzipError> {
         let mut left = len;
         while left > 0 {
-            if self.writers.should_stop(entry.index) {
+            // A failure at this entry (its writer refused its data) or below it makes
+            // the rest of this entry pointless: the walk stops at its next step. Not
+            // reading on matters, since nothing else bounds an entry's compressed size
+            // (a stream that declares a petabyte would be read to its end first).
+            if self.writers.failed() {
                 return Ok(());
             }
             let max = usize::try_from(left).unwrap_or(usize::MAX).min(BLOCK_LEN);

@@ -170,11 +170,6 @@ impl Writers {
         self.shared.failures.lowest().is_some()
     }
 
-    /// Whether a failure makes entry `index` pointless.
-    pub(crate) fn should_stop(&self, index: usize) -> bool {
-        self.shared.failures.should_stop(index)
-    }
-
     /// Records a failure of the reading thread at entry `index`.
     pub(crate) fn fail(&self, index: usize, error: UnzipError) {
         self.shared.failures.fail(index, error);
@@ -241,11 +236,9 @@ impl Shared {
             return;
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let result = self.write(&job);
-            if result.is_ok() {
-                self.tracker.file_done(job.entry.size);
-            }
-            result
+            let written = self.write(&job)?;
+            self.tracker.file_done(written);
+            Ok(())
         }));
         match result {
             Ok(Ok(()) | Err(Stop::Cancelled)) => {}
@@ -254,7 +247,10 @@ impl Shared {
         }
     }
 
-    fn write(&self, job: &Job) -> Result<(), Stop> {
+    /// Writes the job's file; returns how many bytes it holds. Only those count as
+    /// done: the size of a [`Content::Plain`] job is its local header's, which nothing
+    /// checked yet (a streaming writer leaves zeros there; a hostile one anything).
+    fn write(&self, job: &Job) -> Result<u64, Stop> {
         let entry = &job.entry;
         let path: PathBuf = self.root.path().join(&entry.path);
         let write_err = |source| Stop::Failed(UnzipError::write(&path)(source));
@@ -268,32 +264,37 @@ impl Shared {
             platform::set_file_mode(&file, mode).map_err(write_err)?;
         }
         let cancelled = || self.failures.should_stop(entry.index);
-        match job.content {
+        let written = match job.content {
             Content::Encoded => {
+                // Checked: exactly the declared size.
                 decode::write_pieces(entry, &job.pieces, &cancelled, &mut file, &path)?;
+                entry.size
             }
             Content::Plain => write_plain(&job.pieces, &cancelled, &mut file, &path)?,
-        }
+        };
         if self.durable {
             file.sync_data().map_err(write_err)?;
         }
-        Ok(())
+        Ok(written)
     }
 }
 
-/// Writes pieces as they come, until the reading thread has sent the last one.
+/// Writes pieces as they come, until the reading thread has sent the last one;
+/// returns how many bytes they held.
 fn write_plain(
     pieces: &Receiver<Slice>,
     cancelled: &dyn Fn() -> bool,
     file: &mut File,
     path: &std::path::Path,
-) -> Result<(), Stop> {
+) -> Result<u64, Stop> {
+    let mut written = 0u64;
     for piece in pieces {
         if cancelled() {
             return Err(Stop::Cancelled);
         }
         file.write_all(&piece)
             .map_err(|e| Stop::Failed(UnzipError::write(path)(e)))?;
+        written += piece.len() as u64;
     }
-    Ok(())
+    Ok(written)
 }
