@@ -168,7 +168,7 @@
 //!    `tests/plan_memory.rs` measures it).
 //!
 //!    The raw fields of every header are read by the plan itself, and the extra
-//!    fields that some reader acts on are held to them (`src/unzip/extra.rs`):
+//!    fields that some reader acts on are held to them (`src/unzip/format/extra.rs`):
 //!
 //!    | id | field | which readers act on it | what inflight does |
 //!    |---|---|---|---|

@@ -13,7 +13,7 @@
 use super::source::ReadAt;
 
 use super::error::UnzipError;
-use super::local_header::{self, Found};
+use super::format::local_header::{self, Found};
 
 /// One listed entry's bytes: `start..end` holds its local header, data and descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -9,7 +9,7 @@
 //! external attributes are read as a Unix mode *whatever the host byte*, and an entry
 //! is accepted only where every reader agrees it is a regular file or a directory
 //! (see the table on [`Kind`]). The extra fields that carry a mode of their own
-//! (libarchive's `xl`, ASi's Unix field) are held to the same mode by `extra.rs`.
+//! (libarchive's `xl`, ASi's Unix field) are held to the same mode by `format/extra.rs`.
 
 use flate2::{Decompress, FlushDecompress, Status};
 

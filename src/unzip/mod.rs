@@ -1,34 +1,40 @@
 //! [`Unzipper`]: a strict, parallel zip extractor that publishes atomically.
 //!
-//! Three phases, one file each:
+//! Under everything, [`format`](mod@format): each zip record (end records, central records,
+//! local headers, data descriptors, extra fields) parses from a byte slice there,
+//! apart from any policy. The seekable path has three phases, one file each:
 //!
 //! 1. [`plan`]: single-threaded, reads the end records and checks the archive's
-//!    structure ([`structure`]), reads the central directory ([`central`]), every
-//!    local header and data descriptor (with positional reads) and their extra fields
-//!    ([`extra`]),
+//!    structure ([`format::end`]), reads the central directory
+//!    ([`format::central`]), every local header and data descriptor (with
+//!    positional reads, [`placement`]) and their extra fields ([`format::extra`]),
 //!    checks that the entries own every byte before the central directory
 //!    ([`coverage`]), rejects anything dubious, and builds an immutable
-//!    [`plan::Plan`]. Nothing is written yet.
+//!    [`vocabulary::Plan`]. Nothing is written yet.
 //! 2. [`execute`]: creates every directory, then writes the files on rayon, one job
 //!    per file, largest first, all workers reading the one archive `File` with
 //!    `pread`. Each file's bytes go through [`decode`], one driver loop for every
-//!    method, where output is capped at the declared size and CRC-checked.
-//! 3. [`publish`]: all of that happened in a hidden staging directory next to `dest`;
-//!    it is renamed to `dest` on success and removed on any failure or panic.
+//!    method, fed chunks, where output is capped at the declared size and
+//!    CRC-checked.
+//! 3. publishing: all of that happened in a staging directory of the file system
+//!    layer ([`crate::fs`]) next to `dest`; it is renamed to `dest` on success and
+//!    removed on any failure or panic.
+//!
+//! The streaming path ([`stream`], [`streaming`]) walks local headers as bytes
+//! arrive, parses them with the same [`format`](mod@format) functions, feeds the same
+//! [`decode`] driver, and at the end runs the same [`plan`] over the central
+//! directory it kept, then checks that what it wrote is what that plan says.
 
 mod archive;
-mod central;
 mod coverage;
 mod decode;
-mod descriptor;
 mod error;
 mod execute;
-mod extra;
 mod failures;
+mod format;
 pub(crate) mod fs_names;
 mod kind;
 mod limits;
-mod local_header;
 mod name;
 mod placement;
 mod plan;
@@ -38,7 +44,6 @@ mod reader;
 mod source;
 mod stream;
 mod streaming;
-mod structure;
 mod tree;
 mod vocabulary;
 

@@ -7,13 +7,13 @@
 use super::source::ReadAt;
 use std::path::Path;
 
-use super::central::Fixed;
 use super::coverage::Span;
-use super::descriptor;
 use super::error::UnzipError;
-use super::extra::{self, Header, Resolved};
+use super::format::central::Fixed;
+use super::format::descriptor;
+use super::format::extra::{self, Header, Resolved};
+use super::format::local_header::{self, Found, LocalHeader};
 use super::kind;
-use super::local_header::{self, Found, LocalHeader};
 use super::reader::read_up_to_at;
 use super::vocabulary::Method;
 

@@ -6,7 +6,7 @@
 //! plan happens here, in this order, so an archive breaking several rules always
 //! gets the same error:
 //!
-//! 1. the archive's structure ([`structure::read`]): one end record, consistent zip64
+//! 1. the archive's structure ([`end::read`]): one end record, consistent zip64
 //!    records, a central directory that fills its declared size with the declared
 //!    number of records, nothing before the archive; then the entry count against
 //!    [`Limits::max_entries`] (each entry creates at least one object);
@@ -49,16 +49,16 @@
 use super::source::ReadAt;
 use std::path::Path;
 
-use super::central::{self, Record, Records};
 use super::coverage::{self, Span};
 use super::error::UnzipError;
-use super::extra::{self, Header, Resolved};
+use super::format::central::{self, Record, Records};
+use super::format::end::{self, Layout};
+use super::format::extra::{self, Header, Resolved};
 use super::fs_names::FsRules;
 use super::kind::{self, DirData, Kind};
 use super::limits::Limits;
 use super::name::{check_fits, normalize};
 use super::placement::{self, Archive, Declared, Placed};
-use super::structure::{self, Layout};
 use super::tree::Tree;
 pub(crate) use super::vocabulary::{FileEntry, Method, Plan};
 
@@ -115,7 +115,7 @@ pub(crate) fn plan_with_spans(
     limits: &Limits,
     base_len: usize,
 ) -> Result<(Plan, Vec<Span>), UnzipError> {
-    let layout = structure::read(file, archive)?;
+    let layout = end::read(file, archive)?;
     // Known before any record is read, and each entry creates at least one object.
     let count = usize::try_from(layout.entries).unwrap_or(usize::MAX);
     if count > limits.max_entries {
@@ -130,7 +130,7 @@ pub(crate) fn plan_with_spans(
         limits,
         base_len,
         layout,
-        // `structure::read` counted these records in the directory: at most one per
+        // `end::read` counted these records in the directory: at most one per
         // 46 bytes of it, so these are sized by the file, not by a claim. Room made
         // once is also room never copied while a vector doubles.
         plan: Plan {

@@ -13,7 +13,7 @@ use super::input::Input;
 use super::local::LocalEntry;
 use crate::unzip::UnzipError;
 use crate::unzip::decode::{self, Fed, Out, Stop};
-use crate::unzip::descriptor;
+use crate::unzip::format::descriptor;
 use crate::unzip::limits::Limits;
 use crate::unzip::plan::FileEntry;
 

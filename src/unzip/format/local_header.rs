@@ -21,10 +21,11 @@
 //! | 28     | 2    | extra field length `m`        |
 //! | 30     | n+m  | name, then extra field        |
 
-use super::source::ReadAt;
+use crate::unzip::source::ReadAt;
 use std::io;
 
-use super::reader::{read_up_to_at, u16_at, u32_at};
+use super::bytes::{u16_at, u32_at};
+use crate::unzip::reader::read_up_to_at;
 
 pub(crate) const SIGNATURE: u32 = 0x0403_4b50;
 pub(crate) const FIXED_LEN: usize = 30;

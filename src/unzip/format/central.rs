@@ -4,7 +4,7 @@
 //! with its name two or three times over) and replaces a name by its Unicode Path
 //! field when the field's CRC matches. The plan needs the raw fields instead (the
 //! host byte, the raw name, the central extra area) and no more than one record in
-//! memory at a time, so it walks the records itself. [`structure::read`] has already
+//! memory at a time, so it walks the records itself. [`end::read`] has already
 //! checked that `cd_start..cd_end` holds exactly the declared number of whole,
 //! signed records.
 //!
@@ -30,15 +30,18 @@
 //! | 42     | 4    | local header offset            |
 //! | 46     | n+m+k | name, extra field, comment    |
 //!
-//! [`structure::read`]: super::structure::read
+//! [`end::read`]: super::end::read
 
-use super::source::ReadAt;
+use crate::unzip::source::ReadAt;
 use std::io;
 
-use super::reader::{read_up_to_at, u16_at, u32_at};
+use super::bytes::{u16_at, u32_at};
+use crate::unzip::reader::read_up_to_at;
 
-const SIGNATURE: u32 = 0x0201_4b50;
-const FIXED_LEN: usize = 46;
+/// `PK\x01\x02`, a central directory record (APPNOTE 4.3.12), 46 bytes before its
+/// name, extra field and comment.
+pub(crate) const SIGNATURE: u32 = 0x0201_4b50;
+pub(crate) const FIXED_LEN: usize = 46;
 
 /// The fixed part of a central record, as stored (no zip64 value applied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +152,7 @@ impl<'f> Records<'f> {
     }
 
     /// The next record, `None` at the end of the directory. A record that is not
-    /// whole and signed is an `InvalidData` error: `structure::read` walked these
+    /// whole and signed is an `InvalidData` error: `end::read` walked these
     /// very bytes already, so only a file changed under us gets there.
     pub(crate) fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
         if self.at >= self.end {

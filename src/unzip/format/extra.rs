@@ -30,8 +30,8 @@
 //! Everything here is a pure function of the header's bytes; [`Problem::error`] names
 //! the entry when a problem becomes an error.
 
-use super::error::UnzipError;
-use super::reader::{u16_at, u32_at, u64_at};
+use super::bytes::{u16_at, u32_at, u64_at};
+use crate::unzip::error::UnzipError;
 
 const ZIP64: u16 = 0x0001;
 const UNICODE_PATH: u16 = 0x7075;

@@ -23,13 +23,16 @@
 //! Allocations: the last `22 + 65,535` bytes (the largest possible end record and
 //! comment) and a 64 KiB read buffer, whatever the archive declares.
 
-use super::source::{Cursor, ReadAt};
+use crate::unzip::source::{Cursor, ReadAt};
 use std::borrow::Cow;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::error::UnzipError;
-use super::reader::{read_up_to_at, u16_at, u32_at, u64_at};
+use super::bytes::{u16_at, u32_at, u64_at};
+use super::central::{FIXED_LEN as CENTRAL_FIXED_LEN, SIGNATURE as CENTRAL_SIGNATURE};
+use super::local_header::SIGNATURE as LOCAL_SIGNATURE;
+use crate::unzip::error::UnzipError;
+use crate::unzip::reader::read_up_to_at;
 
 /// `PK\x05\x06`, the end of central directory record (APPNOTE 4.3.16).
 const END_SIGNATURE: u32 = 0x0605_4b50;
@@ -41,11 +44,6 @@ const LOCATOR_LEN: u64 = 20;
 /// version 1 form: 56 bytes, no extensible data.
 const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
 const ZIP64_END_LEN: u64 = 56;
-/// `PK\x01\x02`, a central directory record (APPNOTE 4.3.12), 46 bytes before its
-/// name, extra field and comment.
-const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
-const CENTRAL_FIXED_LEN: usize = 46;
-const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
 
 /// Signatures that must not appear in the archive comment, each a record some reader
 /// would act on: a second end record is what a backwards scanner finds first, and the

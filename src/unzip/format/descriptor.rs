@@ -26,10 +26,10 @@
 //!   from a writer that omits the signature; CPython, Info-ZIP, Java and the zip crate
 //!   all write it).
 
-use super::source::ReadAt;
+use crate::unzip::source::ReadAt;
 use std::io;
 
-use super::reader::read_up_to_at;
+use crate::unzip::reader::read_up_to_at;
 
 pub(crate) const SIGNATURE: [u8; 4] = *b"PK\x07\x08";
 /// The longest form: signature, CRC and two 8-byte sizes.
