@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::assert_matches;
 use crate::common::{listing, read_tree, secs, within};
 use crate::forge::{Raw, build};
+use crate::round_trip::semi_compressible;
 
 /// An archive of a few files in nested directories, deflated and stored.
 fn wheel() -> Vec<u8> {
@@ -493,4 +494,77 @@ fn a_local_size_of_an_entry_with_a_descriptor_never_reaches_the_progress_counts(
         last_report(&bytes),
         Err(E::LocalHeaderMismatch { index: 1, .. })
     );
+}
+
+/// Large entries (a megabyte and more decoded) get writer threads of their own, and
+/// once all their bytes are in, the writers taking files in order leave them a core.
+/// An archive of more large entries than those threads (16), mixed with small files
+/// and bigger together than the stream's 16 MiB of blocks, extracts to the seekable
+/// path's tree however the stream arrives: whole, in reads of 64 KiB, and trickling.
+#[test]
+fn more_large_entries_than_their_own_writers_extract_alike_however_the_stream_arrives() {
+    let mut entries = Vec::new();
+    for i in 0..20u64 {
+        let len = (5 << 18) + (i as usize) * 4099;
+        let content = semi_compressible(len, i + 1);
+        entries.push(if i % 2 == 0 {
+            Raw::stored(&format!("libs/lib{i}.so"), &content)
+        } else {
+            Raw::deflated(&format!("libs/lib{i}.so"), &content)
+        });
+        entries.push(Raw::deflated(
+            &format!("pkg/m{i}.py"),
+            format!("x = {i}\n").repeat(40).as_bytes(),
+        ));
+    }
+    let bytes = build(&entries);
+    assert!(bytes.len() > 16 << 20, "more than the stream's blocks");
+    let (seekable_dir, seekable) = out();
+    let archive = seekable_dir.path().join("a.zip");
+    std::fs::write(&archive, &bytes).unwrap();
+    Unzipper::new().unzip(&archive, &seekable).unwrap();
+    let expected = read_tree(&seekable);
+    for max in [usize::MAX, 64 << 10, 4096] {
+        let (dir, dest) = out();
+        let done = within(secs(120), "large entries", {
+            let (bytes, dest) = (bytes.clone(), dest.clone());
+            move || {
+                Unzipper::new()
+                    .unzip_reader(Stream::new(&bytes, max), &dest)
+                    .unwrap()
+            }
+        });
+        assert_eq!(done.files, 40, "reads of {max} bytes");
+        assert_eq!(read_tree(&dest), expected, "reads of {max} bytes");
+        assert_eq!(listing(dir.path()), ["dest"]);
+    }
+}
+
+/// A large entry whose bytes do not match its CRC fails on its own thread; the
+/// verdict is that entry's, whatever else was being written, and nothing stays.
+#[test]
+fn a_corrupt_large_entry_on_a_thread_of_its_own_refuses_the_stream_and_leaves_nothing() {
+    let mut entries = Vec::new();
+    for i in 0..6u64 {
+        entries.push(Raw::deflated(
+            &format!("libs/lib{i}.so"),
+            &semi_compressible((1 << 20) + 17, i + 1),
+        ));
+        entries.push(Raw::deflated(&format!("pkg/m{i}.py"), b"x = 1\n"));
+    }
+    entries[4].crc ^= 1; // libs/lib2.so, index 4
+    let bytes = build(&entries);
+    for max in [usize::MAX, 4096] {
+        let (dir, dest) = out();
+        let error = within(secs(120), "a corrupt large entry", {
+            let (bytes, dest) = (bytes.clone(), dest.clone());
+            move || {
+                Unzipper::new()
+                    .unzip_reader(Stream::new(&bytes, max), &dest)
+                    .unwrap_err()
+            }
+        });
+        assert_matches!(error, E::CrcMismatch { index: 4, .. });
+        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    }
 }

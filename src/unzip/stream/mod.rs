@@ -344,6 +344,7 @@ impl<R: Read> Walk<'_, '_, R> {
             })?;
             self.send(entry.compressed, &tx)?;
             drop(tx);
+            self.writers.sent(entry.index);
             (entry.size, entry.crc32)
         };
         self.files.insert(

@@ -15,13 +15,25 @@
 //! must not depend on a pool whose threads may all be blocked (waiting for this very
 //! extraction, through a cache).
 //!
+//! A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own when it is
+//! submitted, at most [`MOST_LARGE`] at a time, so it starts decoding as its first
+//! bytes arrive instead of after every file before it. Once the reading thread has
+//! handed over all its bytes, the writers in order leave it a core: they take no new
+//! job while the busy ones and such entries already fill every core
+//! ([`Board::yields`]). The seekable path starts its largest files first for the
+//! same reason. Yielding never waits on the reading thread: an entry whose bytes are
+//! all in finishes on its own thread, which then wakes the writers; an entry still
+//! arriving holds nobody back.
+//!
 //! The reading thread waits only for a free block of the pool (`blocks.rs`). Every
 //! block in use belongs to a job's pieces or to the reading thread itself. Every job
 //! but the newest is complete (the reading thread finished it before starting the
 //! next), so the writers, taking jobs in order, finish each of them without the
 //! reading thread, dropping their pieces and freeing their blocks, until one reaches
-//! the newest job, which it drains as the reading thread fills it. So a block always
-//! comes back: the extraction finishes on the reading thread and one writer alone.
+//! the newest job, which it drains as the reading thread fills it; a large entry's
+//! own thread drains it the same way. So a block always comes back: the extraction
+//! finishes on the reading thread and one writer alone, once the large entries whose
+//! bytes are all in have finished.
 //!
 //! Files are created relative to the staging directory's handle, never following a
 //! link, with `O_EXCL`; the error reported is the lowest failing entry's
@@ -74,6 +86,26 @@ struct Board {
     idle: usize,
     /// Writer threads started.
     started: usize,
+    /// Writers taking jobs in order that are writing one now.
+    busy: usize,
+    /// The large entries being written by threads of their own (see
+    /// [`Writers::submit`]): their index, and whether all their bytes have arrived.
+    large: Vec<(usize, bool)>,
+}
+
+impl Board {
+    /// Whether a writer taking jobs in order should leave the next one for now: a
+    /// large entry whose bytes have all arrived is being decoded, and with the busy
+    /// writers it already keeps every core working.
+    ///
+    /// Never a wait for the reading thread: such an entry needs nothing but its
+    /// own thread to finish, and that thread wakes the writers when it does. Large
+    /// entries still arriving hold nobody back, since writers must keep freeing the
+    /// blocks that the reading thread needs to deliver them.
+    fn yields(&self, cores: usize) -> bool {
+        let arrived = self.large.iter().filter(|(_, all)| *all).count();
+        arrived > 0 && self.busy + arrived >= cores
+    }
 }
 
 /// What the writers and the reading thread share.
@@ -115,6 +147,8 @@ impl Writers {
                 closed: false,
                 idle: 0,
                 started: 0,
+                busy: 0,
+                large: Vec::new(),
             }),
             changed: Condvar::new(),
             most_writers: cores.clamp(1, MOST_WRITERS),
@@ -139,16 +173,28 @@ impl Writers {
     }
 
     /// Hands a job to the writers, starting one more if every writer is busy.
+    ///
+    /// A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own at
+    /// once (at most [`MOST_LARGE`] at a time), and once its bytes have all arrived
+    /// ([`Writers::sent`]) the writers in order leave it a core. Decoding it is the longest chain of the extraction: in stream order
+    /// it would start only once every file before it was written, and with a fair
+    /// share of the cores it would finish alone, long after the rest. The seekable
+    /// path starts its largest files first for the same reason.
     pub(crate) fn submit(&mut self, job: Job) -> Result<(), UnzipError> {
-        let (more, idle) = {
-            let mut board = self.shared.board.lock();
-            board.queue.push_back(job);
-            let more = board.idle == 0 && board.started < self.shared.most_writers;
-            if more {
-                board.started += 1;
-            }
-            (more, board.idle > 0)
-        };
+        let large = job.content == Content::Encoded && job.entry.size >= LARGE;
+        let mut board = self.shared.board.lock();
+        if large && board.large.len() < MOST_LARGE {
+            board.large.push((job.entry.index, false));
+            drop(board);
+            return self.spawn_for(job);
+        }
+        board.queue.push_back(job);
+        let more = board.idle == 0 && board.started < self.shared.most_writers;
+        if more {
+            board.started += 1;
+        }
+        let idle = board.idle > 0;
+        drop(board);
         // No lost wake-up: a writer checks the queue and counts itself idle under the
         // board's lock, so one that is about to wait is already counted.
         if idle {
@@ -158,6 +204,38 @@ impl Writers {
             self.spawn()?;
         }
         Ok(())
+    }
+
+    /// Every byte of entry `index` has been handed over.
+    pub(crate) fn sent(&self, index: usize) {
+        let mut board = self.shared.board.lock();
+        if let Some(job) = board.large.iter_mut().find(|(at, _)| *at == index) {
+            job.1 = true;
+        }
+    }
+
+    /// Starts a thread that writes `job` alone. Its pieces are drained by that
+    /// thread only, so the reading thread's blocks come back as they would from a
+    /// writer taking jobs in order.
+    fn spawn_for(&mut self, job: Job) -> Result<(), UnzipError> {
+        let index = job.entry.index;
+        let shared = Arc::clone(&self.shared);
+        let spawned = std::thread::Builder::new()
+            .name("inflight-stream-writer".into())
+            .spawn(move || {
+                shared.run(job);
+                shared.done_alone(index);
+            });
+        match spawned {
+            Ok(thread) => {
+                self.threads.push(thread);
+                Ok(())
+            }
+            Err(error) => {
+                self.shared.done_alone(index);
+                Err(UnzipError::write(Path::new("<writer thread>"))(error))
+            }
+        }
     }
 
     /// A file of `bytes` bytes is on its way: the progress totals grow.
@@ -195,8 +273,15 @@ impl Writers {
     }
 }
 
-/// The most writer threads one streaming extraction starts.
+/// The most writer threads taking jobs in order that one streaming extraction
+/// starts.
 const MOST_WRITERS: usize = 8;
+
+/// The most threads of their own writing one large entry each, at a time.
+const MOST_LARGE: usize = 16;
+
+/// The decoded size from which an entry may get a writer thread of its own.
+const LARGE: u64 = 1 << 20;
 
 impl Drop for Writers {
     /// An early return or a panic of the reading thread: nothing may write into the
@@ -214,10 +299,13 @@ impl Shared {
             let job = {
                 let mut board = self.board.lock();
                 loop {
-                    if let Some(job) = board.queue.pop_front() {
+                    if !board.yields(self.most_writers)
+                        && let Some(job) = board.queue.pop_front()
+                    {
+                        board.busy += 1;
                         break job;
                     }
-                    if board.closed {
+                    if board.closed && board.queue.is_empty() {
                         return;
                     }
                     board.idle += 1;
@@ -226,7 +314,14 @@ impl Shared {
                 }
             };
             self.run(job);
+            self.board.lock().busy -= 1;
         }
+    }
+
+    /// A thread of its own finished its large entry: the writers it held back go on.
+    fn done_alone(&self, index: usize) {
+        self.board.lock().large.retain(|(at, _)| *at != index);
+        self.changed.notify_all();
     }
 
     /// Writes one job, recording its failure or panic.
@@ -297,4 +392,44 @@ fn write_plain(
         written += piece.len() as u64;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn board(busy: usize, large: &[(usize, bool)]) -> Board {
+        Board {
+            queue: VecDeque::new(),
+            closed: false,
+            idle: 0,
+            started: 0,
+            busy,
+            large: large.to_vec(),
+        }
+    }
+
+    /// The one rule that keeps yielding from ever waiting on the reading thread: a
+    /// large entry still arriving holds no writer back, on one core or many, since
+    /// its bytes may need blocks that only the writers in order can free.
+    #[test]
+    fn a_large_entry_still_arriving_holds_no_writer_back() {
+        for cores in [1, 2, 8] {
+            for busy in 0..cores {
+                assert!(!board(busy, &[(9, false)]).yields(cores));
+            }
+        }
+    }
+
+    /// Once its bytes are in, a large entry keeps a core for itself: the writers in
+    /// order run on the others, and on none when large entries fill them all.
+    #[test]
+    fn large_entries_whose_bytes_are_in_keep_a_core_each() {
+        assert!(board(0, &[(3, true)]).yields(1));
+        assert!(!board(0, &[(3, true)]).yields(2));
+        assert!(board(1, &[(3, true)]).yields(2));
+        assert!(board(0, &[(3, true), (5, true)]).yields(2));
+        assert!(!board(0, &[(3, true), (5, false)]).yields(2));
+        assert!(!board(2, &[]).yields(2));
+    }
 }
