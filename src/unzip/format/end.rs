@@ -35,14 +35,14 @@ use crate::unzip::error::UnzipError;
 use crate::unzip::reader::read_up_to_at;
 
 /// `PK\x05\x06`, the end of central directory record (APPNOTE 4.3.16).
-const END_SIGNATURE: u32 = 0x0605_4b50;
+pub(crate) const END_SIGNATURE: u32 = 0x0605_4b50;
 const END_LEN: u64 = 22;
 /// `PK\x06\x07`, the zip64 end of central directory locator (APPNOTE 4.3.15).
 const LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
 const LOCATOR_LEN: u64 = 20;
 /// `PK\x06\x06`, the zip64 end of central directory record (APPNOTE 4.3.14), in its
 /// version 1 form: 56 bytes, no extensible data.
-const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
+pub(crate) const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
 const ZIP64_END_LEN: u64 = 56;
 
 /// Signatures that must not appear in the archive comment, each a record some reader

@@ -75,16 +75,17 @@ use super::progress::{Label, ProgressFn, Tracker};
 use super::source::Sparse;
 use super::tree::Tree;
 use crate::fs::Dir;
+use crate::unzip::format::{central, end, local_header};
 
 /// The most bytes of records (local headers, data descriptors, a directory's data,
 /// the central directory and end records) a streaming extraction keeps for its check.
 pub(crate) const KEEP_MAX: usize = 256 << 20;
 
-/// The signatures the stream walk meets where an entry may start.
-const LOCAL: u32 = 0x0403_4b50;
-const CENTRAL: u32 = 0x0201_4b50;
-const END: u32 = 0x0605_4b50;
-const ZIP64_END: u32 = 0x0606_4b50;
+/// The signatures the stream walk meets where an entry may start: the records' own.
+const LOCAL: u32 = local_header::SIGNATURE;
+const CENTRAL: u32 = central::SIGNATURE;
+const END: u32 = end::END_SIGNATURE;
+const ZIP64_END: u32 = end::ZIP64_END_SIGNATURE;
 
 impl From<InputError> for UnzipError {
     fn from(error: InputError) -> Self {
