@@ -29,6 +29,9 @@ pub(crate) struct Input<'p, R> {
     /// Stream offset of the next byte.
     offset: u64,
     ended: bool,
+    /// A read that failed after some bytes of the current block had arrived: reported
+    /// once those bytes are consumed, at the offset where it happened.
+    failed: Option<io::Error>,
     /// The SHA-256 of every byte read, when asked for.
     hash: Option<Sha256>,
     /// Where every block goes too, when the archive's bytes are kept.
@@ -36,7 +39,7 @@ pub(crate) struct Input<'p, R> {
     /// The last [`RECENT`] bytes consumed, in a ring: the window the end record is
     /// looked for in, which may reach back into the last entries' data. A copy (a
     /// memcpy of each byte, about 5 ms per 50 MB): holding slices of the blocks
-    /// instead would pin as many blocks as the stream's reads were small.
+    /// instead would pin blocks of the pool until the stream ends.
     recent: Vec<u8>,
     /// Where the next byte goes in `recent`.
     recent_at: usize,
@@ -62,6 +65,7 @@ impl<'p, R: Read> Input<'p, R> {
             pos: 0,
             offset: 0,
             ended: false,
+            failed: None,
             hash: hash.then(Sha256::new),
             copy,
             recent: Vec::new(),
@@ -190,26 +194,47 @@ impl<'p, R: Read> Input<'p, R> {
     }
 
     /// Reads the next block from the stream: at least one byte, or the end.
+    /// Reads a new block, to its end or the stream's.
+    ///
+    /// Whole blocks, however little each `read` returns (an HTTP body hands out a
+    /// few KiB at a time): a block per read would hold the pool's memory bound while
+    /// carrying a fraction of it, so the reading thread would run out of blocks with
+    /// little of the stream in flight, and every entry would reach its writer in as
+    /// many pieces as reads. The walk waits for a block at most as long as the
+    /// stream takes to deliver one (10 ms at 25 MB/s).
     fn fill(&mut self) -> Result<(), InputError> {
         // Drop our hold on the used-up block first, so it can go back to the pool.
         self.current = None;
         self.pos = 0;
+        if let Some(source) = self.failed.take() {
+            return Err(InputError::Read {
+                offset: self.offset,
+                source,
+            });
+        }
         let mut block = self.pool.take();
         let reader = &mut self.reader;
-        let got = loop {
+        while !block.is_full() {
             match block.fill(|room| reader.read(room)) {
-                Ok(n) => break n,
+                Ok(0) => {
+                    self.ended = true;
+                    break;
+                }
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => {
+                Err(source) if block.bytes().is_empty() => {
                     return Err(InputError::Read {
                         offset: self.offset,
                         source,
                     });
                 }
+                Err(source) => {
+                    self.failed = Some(source);
+                    break;
+                }
             }
-        };
-        if got == 0 {
-            self.ended = true;
+        }
+        if block.bytes().is_empty() {
             return Ok(());
         }
         if let Some(hash) = &mut self.hash {
@@ -231,6 +256,7 @@ impl<'p, R: Read> Input<'p, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::unzip::stream::blocks::BLOCK_LEN;
 
     /// A reader that hands out its bytes a few at a time.
     struct Trickle<'a>(&'a [u8], usize);
@@ -288,5 +314,51 @@ mod tests {
         let pool = Pool::new();
         let mut input = Input::new(Trickle(&data, 1000), &pool, None, false);
         assert!(input.rest(4999).unwrap().is_none());
+    }
+
+    /// Small reads still fill whole blocks: the pool's blocks carry its memory bound
+    /// in bytes of the stream, and an entry reaches its writer in block-sized pieces.
+    #[test]
+    fn reads_of_a_few_bytes_fill_whole_blocks() {
+        let data: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
+        let pool = Pool::new();
+        let mut input = Input::new(Trickle(&data, 8 << 10), &pool, None, false);
+        let first = input.take(usize::MAX).unwrap().unwrap();
+        assert_eq!(first.len(), BLOCK_LEN);
+        let second = input.take(usize::MAX).unwrap().unwrap();
+        assert_eq!(second.len(), BLOCK_LEN);
+        assert_eq!(&*second, &data[BLOCK_LEN..2 * BLOCK_LEN]);
+        let last = input.take(usize::MAX).unwrap().unwrap();
+        assert_eq!(last.len(), data.len() - 2 * BLOCK_LEN);
+        assert!(input.take(1).unwrap().is_none());
+    }
+
+    /// A read that fails part-way through a block is reported once the bytes before
+    /// it are consumed, at the offset where it failed: the walk sees every byte that
+    /// arrived, as it would have with one read per block.
+    #[test]
+    fn a_read_failing_inside_a_block_is_reported_after_the_bytes_before_it() {
+        struct FailsAt<'a>(&'a [u8], usize);
+        impl Read for FailsAt<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.1 == 0 {
+                    return Err(io::Error::other("the download broke"));
+                }
+                let n = buf.len().min(1000).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                self.1 -= n;
+                Ok(n)
+            }
+        }
+        let data = vec![9u8; 10_000];
+        let pool = Pool::new();
+        let mut input = Input::new(FailsAt(&data, 4_500), &pool, None, false);
+        let got = input.take(usize::MAX).unwrap().unwrap();
+        assert_eq!(got.len(), 4_500);
+        assert!(matches!(
+            input.take(1),
+            Err(InputError::Read { offset: 4_500, .. })
+        ));
     }
 }
