@@ -197,7 +197,7 @@ fn extract(data: &[u8], run: impl FnOnce(&Path, &Path) -> Result<Extracted, Unzi
 
 /// A download: the input's bytes in chunks whose sizes a small generator seeded by
 /// the input picks, from one byte (records cut anywhere) to more than a pool block
-/// (256 KiB: a read that fills a block).
+/// (64 KiB: a read that fills a block).
 struct Chunks<'a> {
     bytes: &'a [u8],
     state: u64,

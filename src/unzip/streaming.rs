@@ -184,7 +184,8 @@ impl Unzipper {
     /// Blocks until the stream has ended and the archive is extracted and checked, or
     /// refused. The calling thread reads the stream (and decodes the entries whose
     /// size only their data descriptor gives); files are written by threads of the
-    /// extraction's own, at most one per core and 8 (not the rayon pool: a writer may
+    /// extraction's own, at most one per core and 8, plus one for each entry of 1 MiB
+    /// or more being written, at most twice as many (not the rayon pool: a writer may
     /// wait for the network), so the reading never waits for a file write, and at most
     /// 16 MiB of the stream is in memory at once (plus the archive's records, kept for
     /// the final check: at most 256 MiB, and the plan's memory as in

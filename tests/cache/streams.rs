@@ -386,8 +386,11 @@ fn an_opener_that_fails_gives_every_waiter_the_same_stream_read_error_and_is_not
 #[test]
 fn a_stream_that_ends_early_or_fails_half_way_leaves_nothing_in_the_root() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = wheel(7, 60);
+    // Large enough that its first blocks reach the walk (which sees the stream a
+    // pool block, 64 KiB, at a time) before the earliest stop.
+    let bytes = wheel(7, 600);
     let cd_start = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    assert!(cd_start / 2 > (64 << 10) + (8 << 10), "{cd_start}");
     let root = dir.path().join("cache");
     let cache = UnzipCache::new(&root);
     for stop in [
@@ -442,7 +445,7 @@ fn a_stream_that_ends_early_or_fails_half_way_leaves_nothing_in_the_root() {
     let path = cache
         .unzip_stream("pkg", || Ok(Cursor::new(bytes)))
         .unwrap();
-    assert_eq!(read_tree(&path), contents(7, 60));
+    assert_eq!(read_tree(&path), contents(7, 600));
     assert_eq!(listing(&root), ["pkg"]);
 }
 

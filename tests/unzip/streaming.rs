@@ -360,8 +360,8 @@ fn a_reader_may_itself_read_archives_with_this_crate_while_an_entry_decodes() {
 
 #[test]
 fn a_stream_read_one_byte_at_a_time_costs_no_more_than_its_bytes() {
-    // Each `read` fills a pool block of 256 KiB: zeroing the block before each one
-    // cost 256 KiB of writes per byte here (64 GiB for this archive, minutes).
+    // Each `read` writes into a pool block: zeroing the block before each one cost
+    // a block of writes per byte here (64 GiB for this archive with 256 KiB blocks).
     let content: Vec<u8> = (0..256u32 << 10).map(|i| (i * 7 % 251) as u8).collect();
     let bytes = build(&[Raw::stored("blob.bin", &content)]);
     let (_dir, dest) = out();

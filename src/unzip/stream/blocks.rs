@@ -13,11 +13,12 @@ use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-/// Bytes per block: one `read` of the stream fills at most this much, and a
-/// writer's chunk is at most this long.
-pub(crate) const BLOCK_LEN: usize = 256 << 10;
+/// Bytes per block: the reading thread fills a block whole before the walk sees its
+/// bytes (`input.rs`), so this is also how far behind the stream the walk may be,
+/// and a writer's chunk is at most this long. 64 KiB: 2.6 ms at 25 MB/s.
+pub(crate) const BLOCK_LEN: usize = 64 << 10;
 /// Blocks per extraction: 16 MiB in flight at most.
-pub(crate) const BLOCKS: usize = 64;
+pub(crate) const BLOCKS: usize = 256;
 
 /// Where blocks come from and go back to.
 #[derive(Debug)]
@@ -44,8 +45,8 @@ impl Pool {
         let buffer = self.free.recv().ok().flatten();
         Block {
             // Zeroed once, when the buffer is made: a `read` needs initialized bytes,
-            // and zeroing 256 KiB before each one would cost a stream read a few
-            // bytes at a time 256 KiB of writes per read.
+            // and zeroing the block before each one would cost a stream read a few
+            // bytes at a time a block's worth of writes per read.
             data: buffer.unwrap_or_else(|| vec![0; BLOCK_LEN]),
             len: 0,
             home: self.home.clone(),

@@ -193,7 +193,6 @@ impl<'p, R: Read> Input<'p, R> {
             .map(|hash| hash.clone().finalize().into())
     }
 
-    /// Reads the next block from the stream: at least one byte, or the end.
     /// Reads a new block, to its end or the stream's.
     ///
     /// Whole blocks, however little each `read` returns (an HTTP body hands out a
@@ -201,7 +200,7 @@ impl<'p, R: Read> Input<'p, R> {
     /// carrying a fraction of it, so the reading thread would run out of blocks with
     /// little of the stream in flight, and every entry would reach its writer in as
     /// many pieces as reads. The walk waits for a block at most as long as the
-    /// stream takes to deliver one (10 ms at 25 MB/s).
+    /// stream takes to deliver one ([`BLOCK_LEN`](super::blocks::BLOCK_LEN)).
     fn fill(&mut self) -> Result<(), InputError> {
         // Drop our hold on the used-up block first, so it can go back to the pool.
         self.current = None;
@@ -320,7 +319,9 @@ mod tests {
     /// in bytes of the stream, and an entry reaches its writer in block-sized pieces.
     #[test]
     fn reads_of_a_few_bytes_fill_whole_blocks() {
-        let data: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
+        let data: Vec<u8> = (0..(5 * BLOCK_LEN / 2) as u32)
+            .map(|i| (i % 253) as u8)
+            .collect();
         let pool = Pool::new();
         let mut input = Input::new(Trickle(&data, 8 << 10), &pool, None, false);
         let first = input.take(usize::MAX).unwrap().unwrap();

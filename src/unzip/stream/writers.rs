@@ -16,14 +16,16 @@
 //! extraction, through a cache).
 //!
 //! A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own when it is
-//! submitted, at most [`MOST_LARGE`] at a time, so it starts decoding as its first
-//! bytes arrive instead of after every file before it. Once the reading thread has
-//! handed over all its bytes, the writers in order leave it a core: they take no new
-//! job while the busy ones and such entries already fill every core
-//! ([`Board::yields`]). The seekable path starts its largest files first for the
-//! same reason. Yielding never waits on the reading thread: an entry whose bytes are
-//! all in finishes on its own thread, which then wakes the writers; an entry still
-//! arriving holds nobody back.
+//! submitted, at most twice as many at a time as writers in order (the rest queue up
+//! like any file, and so does one whose thread cannot be started), so it starts
+//! decoding as its first bytes arrive instead of after every file before it. Once the
+//! reading thread has handed over all its bytes, the writers in order leave it a
+//! core: they take no new job while the busy ones and such entries already fill
+//! every core ([`Board::yields`]). The seekable path starts its largest files first
+//! for the same reason. Yielding never waits on the reading thread: an entry whose
+//! bytes are all in finishes on its own thread, which then wakes the writers (on
+//! unwinding too); an entry still arriving holds nobody back. A large entry's thread
+//! is joined by the next one's start, so finished threads do not pile up.
 //!
 //! The reading thread waits only for a free block of the pool (`blocks.rs`). Every
 //! block in use belongs to a job's pieces or to the reading thread itself. Every job
@@ -116,9 +118,12 @@ struct Shared {
     failures: Failures,
     tracker: Tracker,
     board: Mutex<Board>,
-    /// Signalled when a job is submitted and when the board closes.
+    /// Signalled when a job is submitted, when a large entry's own thread ends, and
+    /// when the board closes.
     changed: Condvar,
     most_writers: usize,
+    /// The cores there are: what [`Board::yields`] fills.
+    cores: usize,
 }
 
 /// The writers of one streaming extraction.
@@ -152,6 +157,7 @@ impl Writers {
             }),
             changed: Condvar::new(),
             most_writers: cores.clamp(1, MOST_WRITERS),
+            cores: cores.max(1),
         });
         let mut writers = Writers {
             shared,
@@ -175,7 +181,8 @@ impl Writers {
     /// Hands a job to the writers, starting one more if every writer is busy.
     ///
     /// A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own at
-    /// once (at most [`MOST_LARGE`] at a time), and once its bytes have all arrived
+    /// once (at most twice as many at a time as writers in order, which bounds the
+    /// decoders' memory; or it queues up like any file), and once its bytes have all arrived
     /// ([`Writers::sent`]) the writers in order leave it a core. Decoding it is the longest chain of the extraction: in stream order
     /// it would start only once every file before it was written, and with a fair
     /// share of the cores it would finish alone, long after the rest. The seekable
@@ -183,11 +190,20 @@ impl Writers {
     pub(crate) fn submit(&mut self, job: Job) -> Result<(), UnzipError> {
         let large = job.content == Content::Encoded && job.entry.size >= LARGE;
         let mut board = self.shared.board.lock();
-        if large && board.large.len() < MOST_LARGE {
+        let job = if large && board.large.len() < 2 * self.shared.most_writers {
             board.large.push((job.entry.index, false));
             drop(board);
-            return self.spawn_for(job);
-        }
+            match self.spawn_for(job) {
+                None => return Ok(()),
+                // No thread (a process limit, say): the writers in order take it.
+                Some(job) => {
+                    board = self.shared.board.lock();
+                    job
+                }
+            }
+        } else {
+            job
+        };
         board.queue.push_back(job);
         let more = board.idle == 0 && board.started < self.shared.most_writers;
         if more {
@@ -214,26 +230,50 @@ impl Writers {
         }
     }
 
-    /// Starts a thread that writes `job` alone. Its pieces are drained by that
-    /// thread only, so the reading thread's blocks come back as they would from a
-    /// writer taking jobs in order.
-    fn spawn_for(&mut self, job: Job) -> Result<(), UnzipError> {
+    /// Starts a thread that writes `job` alone, or gives the job back if no thread
+    /// could be started. Its pieces are drained by that thread only, so the reading
+    /// thread's blocks come back as they would from a writer taking jobs in order.
+    fn spawn_for(&mut self, job: Job) -> Option<Job> {
+        self.join_finished();
         let index = job.entry.index;
+        // The job goes over once the thread exists, so a failed start keeps it.
+        let (hand, handed) = crossbeam_channel::bounded::<Job>(1);
         let shared = Arc::clone(&self.shared);
         let spawned = std::thread::Builder::new()
             .name("inflight-stream-writer".into())
             .spawn(move || {
-                shared.run(job);
-                shared.done_alone(index);
+                // On unwinding too: an entry left in `large` would hold the writers in
+                // order back for ever.
+                let _done = DoneAlone(&shared, index);
+                if let Ok(job) = handed.recv() {
+                    shared.run(job);
+                }
             });
         match spawned {
             Ok(thread) => {
                 self.threads.push(thread);
-                Ok(())
+                // The thread holds the receiver until it has the job.
+                let _ = hand.send(job);
+                None
             }
-            Err(error) => {
+            Err(_) => {
                 self.shared.done_alone(index);
-                Err(UnzipError::write(Path::new("<writer thread>"))(error))
+                Some(job)
+            }
+        }
+    }
+
+    /// Joins the threads that have ended (each large entry's is one): a thread not
+    /// joined keeps its stack mapped until [`finish`](Self::finish).
+    fn join_finished(&mut self) {
+        let mut at = 0;
+        while at < self.threads.len() {
+            if self.threads[at].is_finished() {
+                if let Err(payload) = self.threads.swap_remove(at).join() {
+                    self.shared.failures.panicked(payload);
+                }
+            } else {
+                at += 1;
             }
         }
     }
@@ -277,9 +317,6 @@ impl Writers {
 /// starts.
 const MOST_WRITERS: usize = 8;
 
-/// The most threads of their own writing one large entry each, at a time.
-const MOST_LARGE: usize = 16;
-
 /// The decoded size from which an entry may get a writer thread of its own.
 const LARGE: u64 = 1 << 20;
 
@@ -299,7 +336,7 @@ impl Shared {
             let job = {
                 let mut board = self.board.lock();
                 loop {
-                    if !board.yields(self.most_writers)
+                    if !board.yields(self.cores)
                         && let Some(job) = board.queue.pop_front()
                     {
                         board.busy += 1;
@@ -313,8 +350,9 @@ impl Shared {
                     board.idle -= 1;
                 }
             };
+            let busy = NotBusy(self);
             self.run(job);
-            self.board.lock().busy -= 1;
+            drop(busy);
         }
     }
 
@@ -392,6 +430,28 @@ fn write_plain(
         written += piece.len() as u64;
     }
     Ok(written)
+}
+
+/// Calls [`Shared::done_alone`] when dropped, unwinding included.
+struct DoneAlone<'a>(&'a Shared, usize);
+
+impl Drop for DoneAlone<'_> {
+    fn drop(&mut self) {
+        self.0.done_alone(self.1);
+    }
+}
+
+/// A writer in order is no longer busy, unwinding included; then the others must
+/// look at the board again, since this one will not.
+struct NotBusy<'a>(&'a Shared);
+
+impl Drop for NotBusy<'_> {
+    fn drop(&mut self) {
+        self.0.board.lock().busy -= 1;
+        if std::thread::panicking() {
+            self.0.changed.notify_all();
+        }
+    }
 }
 
 #[cfg(test)]
