@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::panic::resume_unwind;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -20,6 +20,9 @@ pub(crate) struct Failures {
     /// Workers read it between buffers; `Relaxed` is enough because it only decides
     /// whether to stop early, and the error itself is handed over through the mutex.
     lowest: AtomicUsize,
+    /// Everything stops, entry 0 included (which no lower failure can stop): after a
+    /// panic, or when the caller cancels.
+    cancelled: AtomicBool,
     error: Mutex<Option<(usize, UnzipError)>>,
     /// A panic of a file job or of the progress callback, resumed on the owner thread
     /// once no worker is writing any more.
@@ -30,14 +33,16 @@ impl Failures {
     pub(crate) fn new() -> Self {
         Failures {
             lowest: AtomicUsize::new(usize::MAX),
+            cancelled: AtomicBool::new(false),
             error: Mutex::new(None),
             panic: Mutex::new(None),
         }
     }
 
-    /// Whether entry `index` no longer matters: a lower one failed.
+    /// Whether entry `index` no longer matters: a lower one failed, or everything
+    /// was cancelled.
     pub(crate) fn should_stop(&self, index: usize) -> bool {
-        self.lowest.load(Ordering::Relaxed) < index
+        self.lowest.load(Ordering::Relaxed) < index || self.cancelled.load(Ordering::Relaxed)
     }
 
     /// The lowest failing index so far, if any.
@@ -56,12 +61,13 @@ impl Failures {
 
     pub(crate) fn panicked(&self, payload: Box<dyn Any + Send>) {
         self.panic.lock().get_or_insert(payload);
-        self.lowest.store(0, Ordering::Relaxed);
+        self.cancel_all();
     }
 
     /// Stops every entry not finished yet, without an error of its own: the caller
     /// has one (or is unwinding).
     pub(crate) fn cancel_all(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
         self.lowest.store(0, Ordering::Relaxed);
     }
 
@@ -75,5 +81,39 @@ impl Failures {
             Some((_, error)) => Err(error),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lower failure stops the entries above it, never itself or those below.
+    #[test]
+    fn a_failure_stops_only_the_entries_above_it() {
+        let failures = Failures::new();
+        failures.fail(
+            3,
+            UnzipError::EntryEndUnknown {
+                index: 3,
+                name: "x".into(),
+                method: 0,
+            },
+        );
+        assert!(!failures.should_stop(0) && !failures.should_stop(3));
+        assert!(failures.should_stop(4));
+    }
+
+    /// Cancelling, or a panic, stops every entry, the first one too: no failure is
+    /// lower than entry 0, so the lowest failing index alone could not stop it.
+    #[test]
+    fn cancelling_or_a_panic_stops_entry_zero_too() {
+        let failures = Failures::new();
+        failures.cancel_all();
+        assert!(failures.should_stop(0));
+        let failures = Failures::new();
+        failures.panicked(Box::new("boom"));
+        assert!(failures.should_stop(0));
+        assert_eq!(failures.lowest(), Some(0));
     }
 }
