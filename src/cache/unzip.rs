@@ -15,7 +15,8 @@ use super::report::{InFlightBuild, Outcome};
 use crate::fs::entry::Shape;
 use std::io::Read;
 
-use crate::unzip::{Label, StreamOptions, UnzipError, Unzipper};
+use crate::fs::Dir;
+use crate::unzip::{Extracted, Label, StreamOptions, UnzipError, Unzipper};
 
 /// A directory of extracted archives, each extracted at most once.
 ///
@@ -213,21 +214,30 @@ impl UnzipCache {
             archive: Arc::from(archive),
             id: Some(Arc::from(id)),
         };
+        self.extract(id, |root, needs_chmod| {
+            self.unzipper
+                .unzip_into_dir(archive, root, Some(needs_chmod), &label)
+        })
+    }
+
+    /// Resolves `id` through the disk cache, running `extract` into the staging
+    /// directory when this request owns the build (with whether files there need an
+    /// explicit mode), and counts what it extracted.
+    fn extract(
+        &self,
+        id: &str,
+        extract: impl FnOnce(&Dir, bool) -> Result<Extracted, UnzipError>,
+    ) -> (Outcome, Result<PathBuf, CacheError>) {
         let resolution =
             self.disk
                 .resolve_staged(id, Shape::Dir, self.unzipper.is_durable(), |staging| {
                     let root = staging
                         .dir_handle()
                         .expect("a directory entry stages a directory");
-                    let done = self.unzipper.unzip_into_dir(
-                        archive,
-                        root,
-                        Some(staging.needs_chmod()),
-                        &label,
-                    )?;
+                    let done = extract(root, staging.needs_chmod())?;
                     self.files.fetch_add(done.files as u64, Ordering::Relaxed);
                     self.bytes.fetch_add(done.bytes, Ordering::Relaxed);
-                    Ok(())
+                    Ok::<(), UnzipError>(())
                 });
         (
             resolution.outcome,
@@ -307,35 +317,14 @@ impl UnzipCache {
             archive: Arc::from(options.name_or(id)),
             id: Some(Arc::from(id)),
         };
-        let resolution =
-            self.disk
-                .resolve_staged(id, Shape::Dir, self.unzipper.is_durable(), |staging| {
-                    let root = staging
-                        .dir_handle()
-                        .expect("a directory entry stages a directory");
-                    let reader =
-                        open().map_err(|source| UnzipError::StreamRead { offset: 0, source })?;
-                    let base_len = root
-                        .path()
-                        .as_os_str()
-                        .len()
-                        .max(self.root().join(id).as_os_str().len());
-                    let done = self.unzipper.stream_into(
-                        reader,
-                        root,
-                        staging.needs_chmod(),
-                        base_len,
-                        &label,
-                        options,
-                    )?;
-                    self.files.fetch_add(done.files as u64, Ordering::Relaxed);
-                    self.bytes.fetch_add(done.bytes, Ordering::Relaxed);
-                    Ok(())
-                });
-        (
-            resolution.outcome,
-            resolution.result.map_err(CacheError::from),
-        )
+        self.extract(id, |root, needs_chmod| {
+            let reader = open().map_err(|source| UnzipError::StreamRead { offset: 0, source })?;
+            // Entries must fit under the staging directory, `root/.<id>.staging`,
+            // which is longer than `root/<id>`: as `unzip_into_dir` checks.
+            let base_len = root.path().as_os_str().len();
+            self.unzipper
+                .stream_into(reader, root, needs_chmod, base_len, &label, options)
+        })
     }
 
     /// Forgets what this cache remembers about `id` (not the files) and returns the

@@ -347,58 +347,24 @@ impl Unzipper {
         dest: impl AsRef<Path>,
     ) -> Result<Extracted, UnzipError> {
         let (archive, dest) = (archive.as_ref(), dest.as_ref());
-        let invalid = || UnzipError::InvalidDestination {
-            dest: dest.to_owned(),
-        };
-        let dest_name = dest.file_name().ok_or_else(invalid)?;
-        let parent_path = match dest.parent().ok_or_else(invalid)? {
-            p if p.as_os_str().is_empty() => Path::new("."),
-            p => p,
-        };
-        if dest.symlink_metadata().is_ok() {
-            return Err(UnzipError::DestinationExists {
-                dest: dest.to_owned(),
-            });
-        }
+        let target = Destination::new(dest)?;
         let file = open_archive(archive)?;
-        // Entries are written under the staging directory and end up under `dest`:
-        // their paths must fit under the longer of the two.
-        let stem = staging_stem(dest_name);
-        let staging_len =
-            parent_path.as_os_str().len() + 1 + slots::slot_names(&stem, usize::MAX).0.len();
-        let base_len = dest.as_os_str().len().max(staging_len);
-        let plan = plan::plan(&file, archive, &self.limits, base_len)?;
+        let plan = plan::plan(&file, archive, &self.limits, target.base_len)?;
         let extracted = Extracted {
             dest: dest.to_owned(),
             files: plan.files.len(),
             dirs: plan.dirs.len(),
             bytes: plan.total_bytes,
         };
-        let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
-        let staging = Staging::in_slot(&parent, &stem).map_err(UnzipError::from_fs)?;
+        let parent = target.open_parent()?;
+        let staging = target.stage(&parent)?;
         let root = staging.dir_handle().expect("a slot stages a directory");
         let label = Label {
             archive: Arc::from(archive),
             id: None,
         };
         self.extract(plan, file, &label, root, Some(staging.needs_chmod()))?;
-        staging
-            .publish(dest_name, self.durable)
-            .map_err(|error| match error {
-                FsError::Exists { .. } => UnzipError::DestinationExists {
-                    dest: dest.to_owned(),
-                },
-                FsError::Io {
-                    op: "rename",
-                    path,
-                    source,
-                } => UnzipError::Publish {
-                    staging: path,
-                    dest: dest.to_owned(),
-                    source: error::unshare(source),
-                },
-                other => UnzipError::from_fs(other),
-            })?;
+        target.publish(staging, self.durable)?;
         Ok(extracted)
     }
 
@@ -523,6 +489,78 @@ impl Unzipper {
             root.sync().map_err(UnzipError::write(root.path()))?;
         }
         Ok(())
+    }
+}
+
+/// Where a standalone extraction ([`Unzipper::unzip`], [`Unzipper::unzip_reader`])
+/// publishes: `dest`, checked before anything is read, and its staging slots beside
+/// it.
+struct Destination<'a> {
+    dest: &'a Path,
+    name: &'a std::ffi::OsStr,
+    parent: &'a Path,
+    stem: String,
+    /// The longer of `dest` and a staging directory's path: entries are written under
+    /// the one and end up under the other, so their paths must fit under both.
+    base_len: usize,
+}
+
+impl<'a> Destination<'a> {
+    /// Refuses a `dest` without a name or parent, or one that exists already.
+    fn new(dest: &'a Path) -> Result<Self, UnzipError> {
+        let invalid = || UnzipError::InvalidDestination {
+            dest: dest.to_owned(),
+        };
+        let name = dest.file_name().ok_or_else(invalid)?;
+        let parent = match dest.parent().ok_or_else(invalid)? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        if dest.symlink_metadata().is_ok() {
+            return Err(UnzipError::DestinationExists {
+                dest: dest.to_owned(),
+            });
+        }
+        let stem = staging_stem(name);
+        let staging_len =
+            parent.as_os_str().len() + 1 + slots::slot_names(&stem, usize::MAX).0.len();
+        Ok(Destination {
+            dest,
+            name,
+            parent,
+            base_len: dest.as_os_str().len().max(staging_len),
+            stem,
+        })
+    }
+
+    /// The directory `dest` goes into.
+    fn open_parent(&self) -> Result<Dir, UnzipError> {
+        Dir::open(self.parent).map_err(UnzipError::write(self.parent))
+    }
+
+    /// A staging directory in a slot of `parent` (from [`open_parent`](Self::open_parent)).
+    fn stage<'d>(&self, parent: &'d Dir) -> Result<Staging<'d>, UnzipError> {
+        Staging::in_slot(parent, &self.stem).map_err(UnzipError::from_fs)
+    }
+
+    /// Renames `staging` to `dest`.
+    fn publish(&self, staging: Staging<'_>, durable: bool) -> Result<(), UnzipError> {
+        let dest = self.dest.to_owned();
+        staging
+            .publish(self.name, durable)
+            .map_err(|error| match error {
+                FsError::Exists { .. } => UnzipError::DestinationExists { dest },
+                FsError::Io {
+                    op: "rename",
+                    path,
+                    source,
+                } => UnzipError::Publish {
+                    staging: path,
+                    dest,
+                    source: error::unshare(source),
+                },
+                other => UnzipError::from_fs(other),
+            })
     }
 }
 

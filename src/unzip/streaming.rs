@@ -12,8 +12,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Sender, unbounded};
 
 use super::stream::{self, Block, Settings};
-use super::{Extracted, Label, UnzipError, Unzipper, staging_stem};
-use crate::fs::{Dir, FsError, Staging, slots};
+use super::{Destination, Extracted, Label, UnzipError, Unzipper, staging_stem};
+use crate::fs::{Dir, FsError, Staging};
 
 /// A check an installer runs on a streamed archive before anything is published.
 type Verify = Arc<
@@ -214,25 +214,9 @@ impl Unzipper {
         options: &StreamOptions,
     ) -> Result<Extracted, UnzipError> {
         let dest = dest.as_ref();
-        let invalid = || UnzipError::InvalidDestination {
-            dest: dest.to_owned(),
-        };
-        let dest_name = dest.file_name().ok_or_else(invalid)?;
-        let parent_path = match dest.parent().ok_or_else(invalid)? {
-            p if p.as_os_str().is_empty() => Path::new("."),
-            p => p,
-        };
-        if dest.symlink_metadata().is_ok() {
-            return Err(UnzipError::DestinationExists {
-                dest: dest.to_owned(),
-            });
-        }
-        let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
-        let stem = staging_stem(dest_name);
-        let staging_len =
-            parent_path.as_os_str().len() + 1 + slots::slot_names(&stem, usize::MAX).0.len();
-        let base_len = dest.as_os_str().len().max(staging_len);
-        let staging = Staging::in_slot(&parent, &stem).map_err(UnzipError::from_fs)?;
+        let target = Destination::new(dest)?;
+        let parent = target.open_parent()?;
+        let staging = target.stage(&parent)?;
         let root = staging.dir_handle().expect("a slot stages a directory");
         let label = Label {
             archive: stream::stream_label(options.name.as_deref()),
@@ -242,18 +226,11 @@ impl Unzipper {
             reader,
             root,
             staging.needs_chmod(),
-            base_len,
+            target.base_len,
             &label,
             options,
         )?;
-        staging
-            .publish(dest_name, self.durable)
-            .map_err(|error| match error {
-                FsError::Exists { .. } => UnzipError::DestinationExists {
-                    dest: dest.to_owned(),
-                },
-                other => UnzipError::from_fs(other),
-            })?;
+        target.publish(staging, self.durable)?;
         extracted.dest = dest.to_owned();
         Ok(extracted)
     }
