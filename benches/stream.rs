@@ -12,6 +12,10 @@
 //! - `streaming`: `Unzipper::unzip_reader` on the throttled stream, from its first
 //!   byte to the published directory.
 //!
+//! `INFLIGHT_BENCH_RATES` picks the rates (comma-separated MB/s, `file` for
+//! unthrottled; `INFLIGHT_BENCH_RATES=400,file`) and `INFLIGHT_BENCH_SHAPES` the
+//! shapes (comma-separated, empty for none), to measure one case at a time.
+//!
 //! The target (issue 23): at a bounded rate, `streaming` within 1.1x of the larger of
 //! `receive` and `seekable`; unthrottled, `streaming` within 1.3x of `seekable`. The
 //! table prints both ratios.
@@ -120,7 +124,12 @@ fn main() {
     // `--bench` absent: keep that run short.
     let quick = !std::env::args().any(|a| a == "--bench");
     let mut archives: Vec<(String, PathBuf)> = Vec::new();
-    for shape in ["small", "large", "mixed"] {
+    let shapes_given = std::env::var("INFLIGHT_BENCH_SHAPES").ok();
+    let shapes: Vec<&str> = shapes_given.as_deref().map_or_else(
+        || vec!["small", "large", "mixed"],
+        |given| given.split(',').filter(|s| !s.is_empty()).collect(),
+    );
+    for shape in shapes {
         let path = work.path().join(format!("{shape}.zip"));
         shapes::make_archive(&path, shape);
         archives.push((shape.to_owned(), path));
@@ -133,10 +142,18 @@ fn main() {
             archives.push((name, PathBuf::from(path)));
         }
     }
-    let rates: &[Option<f64>] = if quick {
-        &[None]
+    let rates: Vec<Option<f64>> = if quick {
+        vec![None]
+    } else if let Ok(given) = std::env::var("INFLIGHT_BENCH_RATES") {
+        given
+            .split(',')
+            .map(|rate| match rate.trim() {
+                "file" => None,
+                mb => Some(mb.parse::<f64>().expect("a rate in MB/s, or `file`") * 1e6),
+            })
+            .collect()
     } else {
-        &[Some(25e6), Some(100e6), Some(400e6), None]
+        vec![Some(25e6), Some(100e6), Some(400e6), None]
     };
     let rounds = if quick { 1 } else { rounds };
     println!(
@@ -147,7 +164,7 @@ fn main() {
     let mut n = 0;
     for (name, archive) in &archives {
         let mb = fs::metadata(archive).expect("the archive").len() as f64 / 1e6;
-        for &rate in rates {
+        for &rate in &rates {
             let (mut receive, mut seekable, mut streaming) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
                 let started = Instant::now();
