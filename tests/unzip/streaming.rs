@@ -496,9 +496,10 @@ fn a_local_size_of_an_entry_with_a_descriptor_never_reaches_the_progress_counts(
     );
 }
 
-/// Large entries (a megabyte and more decoded) get writer threads of their own, and
-/// once all their bytes are in, the writers taking files in order leave them a core.
-/// An archive of more large entries than those threads (16), mixed with small files
+/// Large entries (a megabyte and more decoded) get writer threads of their own (and a
+/// thread each that writes their file), and while they have bytes in hand, the writers
+/// taking files in order leave them a core. An archive of more large entries than
+/// those threads (twice the writers in order, at most 16), mixed with small files
 /// and bigger together than the stream's 16 MiB of blocks, extracts to the seekable
 /// path's tree however the stream arrives: whole, in reads of 64 KiB, and trickling.
 #[test]

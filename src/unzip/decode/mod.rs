@@ -32,6 +32,7 @@
 //!   entry's partial file is removed with the staging directory.
 
 mod inflate;
+mod relay;
 mod stored;
 mod stream;
 pub(crate) use self::stream::{Driver, Fed};
@@ -144,6 +145,74 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
     path: &Path,
 ) -> Result<(), Stop> {
     let mut sink = Sink::new(file, path);
+    decode_pieces(entry, pieces, cancelled, &mut sink)
+}
+
+/// As [`write_pieces`], but `file` is written by a second thread while this one
+/// decodes (`relay.rs`): for an entry decoded alone on a thread of its own, whose end
+/// would otherwise wait for its writes too. On this thread alone if that thread
+/// cannot start.
+///
+/// # Errors
+///
+/// As [`write_content`]; a write error wins over what decoding found after it, as it
+/// would on one thread.
+///
+/// # Panics
+///
+/// Resumes a panic of the writing thread.
+pub(crate) fn write_pieces_relayed<I, P>(
+    entry: &FileEntry,
+    pieces: &mut I,
+    cancelled: &dyn Fn() -> bool,
+    file: &mut (dyn Write + Send),
+    path: &Path,
+) -> Result<(), Stop>
+where
+    I: Iterator<Item = P>,
+    P: std::ops::Deref<Target = [u8]>,
+{
+    let (relay, writing) = relay::relay(stream::OUT_BUF);
+    let relayed = std::thread::scope(|scope| {
+        // A reborrow: `file` is the caller's again once the scope ends, thread or not.
+        let file = &mut *file;
+        let writer = std::thread::Builder::new()
+            .name("inflight-file-writer".into())
+            .spawn_scoped(scope, move || writing.run(file))
+            .ok()?;
+        let mut sink = Sink {
+            to: To::Relay(relay),
+            path,
+            crc: crc32fast::Hasher::new(),
+            written: 0,
+        };
+        let decoded = decode_pieces(entry, &mut *pieces, cancelled, &mut sink);
+        // Closes the relay: the writing thread ends with the last buffer.
+        drop(sink);
+        let wrote = writer
+            .join()
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+        Some(match wrote {
+            Err(error) => Err(Stop::Failed(UnzipError::write(path)(error))),
+            Ok(()) => decoded,
+        })
+    });
+    match relayed {
+        Some(result) => result,
+        // No thread (a process limit, say): the file goes on with this one. The
+        // closure that held `file` was never run.
+        None => write_pieces(entry, pieces, cancelled, file, path),
+    }
+}
+
+/// Feeds `pieces` to the driver of `entry`'s method, into `sink`, and checks the
+/// result.
+fn decode_pieces<P: std::ops::Deref<Target = [u8]>>(
+    entry: &FileEntry,
+    pieces: impl IntoIterator<Item = P>,
+    cancelled: &dyn Fn() -> bool,
+    sink: &mut Sink<'_>,
+) -> Result<(), Stop> {
     stream::with_scratch(|scratch| {
         let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
         let mut driver = stream::Driver::new(entry, &mut decoder, &mut scratch.output);
@@ -162,14 +231,14 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
             } else {
                 // An empty entry, or one whose stream has not ended with its bytes:
                 // `last` makes the driver say which.
-                return match driver.feed(&[], true, &mut sink)? {
+                return match driver.feed(&[], true, sink)? {
                     stream::Fed::Ended { .. } => Ok(()),
                     stream::Fed::More => Err(corrupt(entry, "the stream does not end")),
                 };
             };
             received += piece.len() as u64;
             let last = received >= total;
-            if let stream::Fed::Ended { consumed } = driver.feed(&piece, last, &mut sink)? {
+            if let stream::Fed::Ended { consumed } = driver.feed(&piece, last, sink)? {
                 let left_over = (piece.len() - consumed) as u64 + total.saturating_sub(received);
                 if left_over > 0 {
                     return Err(trailing(entry, left_over));
@@ -178,7 +247,7 @@ pub(crate) fn write_pieces<P: std::ops::Deref<Target = [u8]>>(
             }
         }
     })?;
-    check(entry, sink.written, sink.crc.finalize())
+    check(entry, sink.written, sink.crc.clone().finalize())
 }
 
 /// Runs `f` with a [`Driver`] of `entry`'s method over this thread's buffers: for a
@@ -252,24 +321,47 @@ impl stream::Decode for Decoder<'_> {
 pub(crate) trait Out {
     /// Takes `bytes`, which already passed the cap.
     fn put(&mut self, bytes: &[u8]) -> Result<(), Stop>;
+
+    /// Takes a full output buffer, which already passed the cap. A sink that hands
+    /// buffers to another thread swaps it for an empty one of the same length instead
+    /// of copying it ([`Sink::relayed`]); the default puts its bytes.
+    fn put_full(&mut self, buffer: &mut Vec<u8>) -> Result<(), Stop> {
+        self.put(buffer)
+    }
 }
 
 /// The output file, with the running CRC-32 and byte count of what went into it.
 pub(crate) struct Sink<'a> {
-    file: &'a mut dyn Write,
+    to: To<'a>,
     path: &'a Path,
     crc: crc32fast::Hasher,
     written: u64,
 }
 
+/// Who writes the file.
+enum To<'a> {
+    /// This thread.
+    File(&'a mut dyn Write),
+    /// A thread of its own, handed full buffers ([`write_pieces_relayed`]).
+    Relay(relay::Relay),
+}
+
 impl<'a> Sink<'a> {
     pub(crate) fn new(file: &'a mut dyn Write, path: &'a Path) -> Self {
         Sink {
-            file,
+            to: To::File(file),
             path,
             crc: crc32fast::Hasher::new(),
             written: 0,
         }
+    }
+
+    /// The writing thread stopped: its own error is the one reported
+    /// ([`write_pieces_relayed`]); this one stands only for the moment.
+    fn gone(&self) -> Stop {
+        Stop::Failed(UnzipError::write(self.path)(io::Error::other(
+            "the thread writing the file stopped",
+        )))
     }
 }
 
@@ -278,9 +370,22 @@ impl Out for Sink<'_> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         self.crc.update(bytes);
         self.written += bytes.len() as u64;
-        self.file
-            .write_all(bytes)
-            .map_err(|e| Stop::Failed(UnzipError::write(self.path)(e)))
+        match &mut self.to {
+            To::File(file) => file
+                .write_all(bytes)
+                .map_err(|e| Stop::Failed(UnzipError::write(self.path)(e))),
+            To::Relay(relay) => relay.hand_copy(bytes).map_err(|_| self.gone()),
+        }
+    }
+
+    /// Counts the buffer into the CRC-32 and writes it, or hands it over whole.
+    fn put_full(&mut self, buffer: &mut Vec<u8>) -> Result<(), Stop> {
+        if let To::Relay(relay) = &mut self.to {
+            self.crc.update(buffer);
+            self.written += buffer.len() as u64;
+            return relay.hand(buffer).map_err(|_| self.gone());
+        }
+        self.put(buffer)
     }
 }
 

@@ -24,7 +24,7 @@ use crate::unzip::reader::EntryReader;
 const IN_BUF: usize = 64 << 10;
 /// Uncompressed bytes per `write`. At 256 KiB the syscall (~1-2 us) is under 5% of the
 /// copy and inflate work for the buffer; larger buffers spill out of L2.
-const OUT_BUF: usize = 256 << 10;
+pub(super) const OUT_BUF: usize = 256 << 10;
 
 /// What one call of a decoder did.
 #[derive(Debug, Clone, Copy)]
@@ -137,7 +137,7 @@ pub(super) fn drive<D: Decode>(
     sink: &mut impl Out,
     decoder: &mut D,
     input: &mut [u8],
-    output: &mut [u8],
+    output: &mut Vec<u8>,
 ) -> Result<(), Stop> {
     let mut reader = EntryReader::new(source.file, entry.data_start, entry.compressed_size);
     let mut driver = Driver::new(entry, decoder, output);
@@ -194,7 +194,9 @@ pub(crate) enum Fed {
 pub(crate) struct Driver<'a, D: Decode> {
     entry: &'a FileEntry,
     decoder: &'a mut D,
-    output: &'a mut [u8],
+    /// A vector only so that a sink may swap a full one for an empty one of the same
+    /// length ([`Out::put_full`]); its length never changes.
+    output: &'a mut Vec<u8>,
     /// Decoded bytes waiting in `output[..held]`.
     held: usize,
     /// All bytes decoded so far.
@@ -202,7 +204,7 @@ pub(crate) struct Driver<'a, D: Decode> {
 }
 
 impl<'a, D: Decode> Driver<'a, D> {
-    pub(crate) fn new(entry: &'a FileEntry, decoder: &'a mut D, output: &'a mut [u8]) -> Self {
+    pub(crate) fn new(entry: &'a FileEntry, decoder: &'a mut D, output: &'a mut Vec<u8>) -> Self {
         Driver {
             entry,
             decoder,
@@ -231,7 +233,9 @@ impl<'a, D: Decode> Driver<'a, D> {
         let mut start = 0;
         loop {
             if self.held == self.output.len() {
-                sink.put(self.output)?;
+                let len = self.output.len();
+                sink.put_full(self.output)?;
+                debug_assert_eq!(self.output.len(), len, "a sink gives back a full buffer");
                 self.held = 0;
             }
             let left = self.entry.size - self.produced;

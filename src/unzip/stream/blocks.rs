@@ -21,11 +21,22 @@ pub(crate) const BLOCK_LEN: usize = 64 << 10;
 pub(crate) const BLOCKS: usize = 256;
 
 /// Where blocks come from and go back to.
-#[derive(Debug)]
 pub(crate) struct Pool {
     /// Buffers given back (or never used yet: `None` until first needed).
     free: Receiver<Option<Vec<u8>>>,
     home: Sender<Option<Vec<u8>>>,
+    /// Told `true` before [`take`](Self::take) waits for a block, and `false` once it
+    /// has one: the writers stop leaving cores to large entries meanwhile
+    /// (`writers.rs`), so the stream is not held up for them.
+    waits: Option<Box<dyn Fn(bool)>>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("free", &self.free.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Pool {
@@ -36,13 +47,37 @@ impl Pool {
             // Cannot fail: the channel has room for every token and we hold both ends.
             let _ = home.send(None);
         }
-        Pool { free, home }
+        Pool {
+            free,
+            home,
+            waits: None,
+        }
+    }
+
+    /// A pool that tells `waits` when [`take`](Self::take) starts and stops waiting.
+    pub(crate) fn telling(waits: impl Fn(bool) + 'static) -> Pool {
+        Pool {
+            waits: Some(Box::new(waits)),
+            ..Pool::new()
+        }
     }
 
     /// An empty block, waiting until one is free.
     pub(crate) fn take(&self) -> Block {
         // The pool holds a sender itself, so the channel never disconnects.
-        let buffer = self.free.recv().ok().flatten();
+        let buffer = match self.free.try_recv() {
+            Ok(buffer) => buffer,
+            Err(_) => {
+                if let Some(waits) = &self.waits {
+                    waits(true);
+                }
+                let buffer = self.free.recv().ok().flatten();
+                if let Some(waits) = &self.waits {
+                    waits(false);
+                }
+                buffer
+            }
+        };
         Block {
             // Zeroed once, when the buffer is made: a `read` needs initialized bytes,
             // and zeroing the block before each one would cost a stream read a few
@@ -134,6 +169,45 @@ impl Deref for Slice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pool says when it waits for a block, and only then: a block free at once
+    /// tells nobody, and a wait is announced before it starts and ended after.
+    #[test]
+    fn a_pool_tells_when_it_waits_for_a_block_and_when_it_has_one() {
+        let told = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let pool = Pool::telling({
+            let told = Arc::clone(&told);
+            move |waits| told.lock().push(waits)
+        });
+        let mut held: Vec<Block> = (0..BLOCKS).map(|_| pool.take()).collect();
+        assert!(told.lock().is_empty(), "no wait while blocks are free");
+        let (out, back) = bounded::<()>(0);
+        let last = held.pop().unwrap();
+        let giver = std::thread::spawn(move || {
+            // Gives the block back once the pool has said it waits.
+            let _ = back.recv();
+            drop(last);
+        });
+        let watcher = {
+            let told = Arc::clone(&told);
+            std::thread::spawn(move || {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while told.lock().is_empty() {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the pool never said it waits"
+                    );
+                    std::thread::yield_now();
+                }
+                out.send(()).unwrap();
+            })
+        };
+        let block = pool.take();
+        giver.join().unwrap();
+        watcher.join().unwrap();
+        assert_eq!(*told.lock(), [true, false]);
+        drop((block, held));
+    }
 
     #[test]
     fn a_block_goes_back_to_the_pool_when_its_last_slice_is_dropped() {

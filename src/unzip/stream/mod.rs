@@ -37,7 +37,8 @@
 //! # Memory
 //!
 //! The blocks in flight (16 MiB), the decoding buffers of the threads that write (as
-//! on the seekable path), and what is kept for the check: every local header and
+//! on the seekable path; a large entry's thread also has two 256 KiB buffers on their
+//! way to its file), and what is kept for the check: every local header and
 //! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
 //! ([`UnzipError::RecordsTooLarge`] past that). Besides, per entry walked, its path
 //! (in the tree of paths, the files written or the directories made, and in its job
@@ -149,8 +150,6 @@ pub(crate) fn extract<R: Read>(
     root: &Dir,
     settings: Settings<'_>,
 ) -> Result<Streamed, UnzipError> {
-    let pool = Pool::new();
-    let mut input = Input::new(reader, &pool, settings.copy, settings.hash);
     let tracker = Tracker::new(settings.progress, settings.label, 0, 0);
     tracker.start();
     let mut writers = Writers::start(
@@ -159,6 +158,8 @@ pub(crate) fn extract<R: Read>(
         settings.durable,
         tracker,
     )?;
+    let pool = Pool::telling(writers.reader_waits());
+    let mut input = Input::new(reader, &pool, settings.copy, settings.hash);
     let mut walk = Walk {
         root,
         input: &mut input,
@@ -345,7 +346,6 @@ impl<R: Read> Walk<'_, '_, R> {
             })?;
             self.send(entry.compressed, &tx)?;
             drop(tx);
-            self.writers.sent(entry.index);
             (entry.size, entry.crc32)
         };
         self.files.insert(

@@ -18,14 +18,18 @@
 //! A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own when it is
 //! submitted, at most twice as many at a time as writers in order (the rest queue up
 //! like any file, and so does one whose thread cannot be started), so it starts
-//! decoding as its first bytes arrive instead of after every file before it. Once the
-//! reading thread has handed over all its bytes, the writers in order leave it a
-//! core: they take no new job while the busy ones and such entries already fill
+//! decoding as its first bytes arrive instead of after every file before it; its file
+//! is written by one more thread while it decodes (`decode::write_pieces_relayed`).
+//! While such an entry has bytes in hand to decode, the writers in order leave it a
+//! core: they take no new job while the busy ones and those entries already fill
 //! every core ([`Board::yields`]). The seekable path starts its largest files first
-//! for the same reason. Yielding never waits on the reading thread: an entry whose
-//! bytes are all in finishes on its own thread, which then wakes the writers (on
-//! unwinding too); an entry still arriving holds nobody back. A large entry's thread
-//! is joined by the next one's start, so finished threads do not pile up.
+//! for the same reason. Yielding never waits on the reading thread: an entry holds
+//! the writers back only while it has bytes in hand, which it decodes without
+//! anyone's help; it stops the moment it waits for more (its thread says so before
+//! it waits, and wakes the writers), and nobody is held back while the reading thread
+//! waits for a block (the pool says so), so the writers free blocks for it then. A
+//! large entry's thread wakes the writers when it ends (on unwinding too), and is
+//! joined by the next one's start, so finished threads do not pile up.
 //!
 //! The reading thread waits only for a free block of the pool (`blocks.rs`). Every
 //! block in use belongs to a job's pieces or to the reading thread itself. Every job
@@ -49,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, TryRecvError};
 use parking_lot::{Condvar, Mutex};
 
 use super::blocks::Slice;
@@ -91,22 +95,42 @@ struct Board {
     /// Writers taking jobs in order that are writing one now.
     busy: usize,
     /// The large entries being written by threads of their own (see
-    /// [`Writers::submit`]): their index, and whether all their bytes have arrived.
-    large: Vec<(usize, bool)>,
+    /// [`Writers::submit`]).
+    large: Vec<Large>,
+    /// The reading thread waits for a free block.
+    reader_waits: bool,
+}
+
+/// A large entry on a thread of its own.
+#[derive(Debug, Clone, Copy)]
+struct Large {
+    index: usize,
+    /// Its thread has bytes in hand to decode, rather than waiting for the reading
+    /// thread's next piece.
+    has_work: bool,
 }
 
 impl Board {
-    /// Whether a writer taking jobs in order should leave the next one for now: a
-    /// large entry whose bytes have all arrived is being decoded, and with the busy
-    /// writers it already keeps every core working.
+    /// Whether a writer taking jobs in order should leave the next one for now: large
+    /// entries with bytes in hand are being decoded, and with the busy writers they
+    /// already keep every core working.
     ///
-    /// Never a wait for the reading thread: such an entry needs nothing but its
-    /// own thread to finish, and that thread wakes the writers when it does. Large
-    /// entries still arriving hold nobody back, since writers must keep freeing the
-    /// blocks that the reading thread needs to deliver them.
+    /// Never a wait for the reading thread: such an entry decodes what it has without
+    /// anyone's help, and its thread wakes the writers before it waits for more bytes
+    /// or when it ends. An entry waiting for bytes holds nobody back (a slow download
+    /// would idle every core), and nobody is held back while the reading thread waits
+    /// for a block, since only the writers' progress frees blocks then.
     fn yields(&self, cores: usize) -> bool {
-        let arrived = self.large.iter().filter(|(_, all)| *all).count();
-        arrived > 0 && self.busy + arrived >= cores
+        if self.reader_waits {
+            return false;
+        }
+        let working = self.large.iter().filter(|large| large.has_work).count();
+        working > 0 && self.busy + working >= cores
+    }
+
+    /// Whether a writer held back may take a job now.
+    fn may_wake(&self, cores: usize) -> bool {
+        self.idle > 0 && !self.queue.is_empty() && !self.yields(cores)
     }
 }
 
@@ -154,6 +178,7 @@ impl Writers {
                 started: 0,
                 busy: 0,
                 large: Vec::new(),
+                reader_waits: false,
             }),
             changed: Condvar::new(),
             most_writers: cores.clamp(1, MOST_WRITERS),
@@ -182,16 +207,20 @@ impl Writers {
     ///
     /// A large entry ([`LARGE`] bytes decoded or more) gets a thread of its own at
     /// once (at most twice as many at a time as writers in order, which bounds the
-    /// decoders' memory; or it queues up like any file), and once its bytes have all arrived
-    /// ([`Writers::sent`]) the writers in order leave it a core. Decoding it is the longest chain of the extraction: in stream order
-    /// it would start only once every file before it was written, and with a fair
-    /// share of the cores it would finish alone, long after the rest. The seekable
-    /// path starts its largest files first for the same reason.
+    /// decoders' memory; or it queues up like any file), and while it has bytes in
+    /// hand the writers in order leave it a core ([`Board::yields`]). Decoding it is
+    /// the longest chain of the extraction: in stream order it would start only once
+    /// every file before it was written, and with a fair share of the cores it would
+    /// finish alone, long after the rest. The seekable path starts its largest files
+    /// first for the same reason.
     pub(crate) fn submit(&mut self, job: Job) -> Result<(), UnzipError> {
         let large = job.content == Content::Encoded && job.entry.size >= LARGE;
         let mut board = self.shared.board.lock();
         let job = if large && board.large.len() < 2 * self.shared.most_writers {
-            board.large.push((job.entry.index, false));
+            board.large.push(Large {
+                index: job.entry.index,
+                has_work: false,
+            });
             drop(board);
             match self.spawn_for(job) {
                 None => return Ok(()),
@@ -222,11 +251,16 @@ impl Writers {
         Ok(())
     }
 
-    /// Every byte of entry `index` has been handed over.
-    pub(crate) fn sent(&self, index: usize) {
-        let mut board = self.shared.board.lock();
-        if let Some(job) = board.large.iter_mut().find(|(at, _)| *at == index) {
-            job.1 = true;
+    /// What the reading thread's pool tells when it starts and stops waiting for a
+    /// block ([`Pool::telling`](super::blocks::Pool::telling)).
+    pub(crate) fn reader_waits(&self) -> impl Fn(bool) + 'static {
+        let shared = Arc::clone(&self.shared);
+        move |waits| {
+            let mut board = shared.board.lock();
+            board.reader_waits = waits;
+            if waits && board.may_wake(shared.cores) {
+                shared.changed.notify_all();
+            }
         }
     }
 
@@ -246,7 +280,7 @@ impl Writers {
                 // order back for ever.
                 let _done = DoneAlone(&shared, index);
                 if let Ok(job) = handed.recv() {
-                    shared.run(job);
+                    shared.run(job, Relayed::Yes);
                 }
             });
         match spawned {
@@ -351,25 +385,37 @@ impl Shared {
                 }
             };
             let busy = NotBusy(self);
-            self.run(job);
+            self.run(job, Relayed::No);
             drop(busy);
         }
     }
 
     /// A thread of its own finished its large entry: the writers it held back go on.
     fn done_alone(&self, index: usize) {
-        self.board.lock().large.retain(|(at, _)| *at != index);
+        self.board.lock().large.retain(|large| large.index != index);
         self.changed.notify_all();
     }
 
+    /// Large entry `index` has bytes in hand to decode, or waits for more: in the
+    /// second case, the writers it held back go on.
+    fn has_work(&self, index: usize, has_work: bool) {
+        let mut board = self.board.lock();
+        if let Some(large) = board.large.iter_mut().find(|large| large.index == index) {
+            large.has_work = has_work;
+        }
+        if !has_work && board.may_wake(self.cores) {
+            self.changed.notify_all();
+        }
+    }
+
     /// Writes one job, recording its failure or panic.
-    fn run(&self, job: Job) {
+    fn run(&self, job: Job, relayed: Relayed) {
         let index = job.entry.index;
         if self.failures.should_stop(index) {
             return;
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let written = self.write(&job)?;
+            let written = self.write(&job, relayed)?;
             self.tracker.file_done(written);
             Ok(())
         }));
@@ -383,7 +429,7 @@ impl Shared {
     /// Writes the job's file; returns how many bytes it holds. Only those count as
     /// done: the size of a [`Content::Plain`] job is its local header's, which nothing
     /// checked yet (a streaming writer leaves zeros there; a hostile one anything).
-    fn write(&self, job: &Job) -> Result<u64, Stop> {
+    fn write(&self, job: &Job, relayed: Relayed) -> Result<u64, Stop> {
         let entry = &job.entry;
         let path: PathBuf = self.root.path().join(&entry.path);
         let write_err = |source| Stop::Failed(UnzipError::write(&path)(source));
@@ -400,7 +446,26 @@ impl Shared {
         let written = match job.content {
             Content::Encoded => {
                 // Checked: exactly the declared size.
-                decode::write_pieces(entry, &job.pieces, &cancelled, &mut file, &path)?;
+                match relayed {
+                    Relayed::Yes => {
+                        let mut pieces = Watched {
+                            shared: self,
+                            index: entry.index,
+                            pieces: &job.pieces,
+                            has_work: false,
+                        };
+                        decode::write_pieces_relayed(
+                            entry,
+                            &mut pieces,
+                            &cancelled,
+                            &mut file,
+                            &path,
+                        )?;
+                    }
+                    Relayed::No => {
+                        decode::write_pieces(entry, &job.pieces, &cancelled, &mut file, &path)?;
+                    }
+                }
                 entry.size
             }
             Content::Plain => write_plain(&job.pieces, &cancelled, &mut file, &path)?,
@@ -432,6 +497,57 @@ fn write_plain(
     Ok(written)
 }
 
+/// Whether a job's file is written by a thread of its own while its thread decodes
+/// (`decode::write_pieces_relayed`): a large entry's, on the thread started for it.
+/// Its decoding is the extraction's longest chain, so its `write`s (a third of its
+/// time on tmpfs) go to another core; a writer in order decodes and writes on one
+/// thread, since other jobs keep every core busy then.
+#[derive(Debug, Clone, Copy)]
+enum Relayed {
+    Yes,
+    No,
+}
+
+/// A large entry's pieces as its own thread takes them: the board learns whether the
+/// thread has bytes in hand or waits for the reading thread ([`Shared::has_work`]).
+struct Watched<'a> {
+    shared: &'a Shared,
+    index: usize,
+    pieces: &'a Receiver<Slice>,
+    /// What the board was last told.
+    has_work: bool,
+}
+
+impl Watched<'_> {
+    fn tell(&mut self, has_work: bool) {
+        if self.has_work != has_work {
+            self.has_work = has_work;
+            self.shared.has_work(self.index, has_work);
+        }
+    }
+}
+
+impl Iterator for Watched<'_> {
+    type Item = Slice;
+
+    fn next(&mut self) -> Option<Slice> {
+        match self.pieces.try_recv() {
+            Ok(piece) => {
+                self.tell(true);
+                Some(piece)
+            }
+            Err(TryRecvError::Disconnected) => None,
+            Err(TryRecvError::Empty) => {
+                // Told before waiting: the writers held back must not wait with it.
+                self.tell(false);
+                let piece = self.pieces.recv().ok();
+                self.tell(piece.is_some());
+                piece
+            }
+        }
+    }
+}
+
 /// Calls [`Shared::done_alone`] when dropped, unwinding included.
 struct DoneAlone<'a>(&'a Shared, usize);
 
@@ -458,38 +574,94 @@ impl Drop for NotBusy<'_> {
 mod tests {
     use super::*;
 
-    fn board(busy: usize, large: &[(usize, bool)]) -> Board {
+    /// A board with `busy` writers in order at work and large entries on threads of
+    /// their own, each with bytes in hand (`true`) or waiting for them.
+    fn board(busy: usize, large: &[bool]) -> Board {
         Board {
             queue: VecDeque::new(),
             closed: false,
             idle: 0,
             started: 0,
             busy,
-            large: large.to_vec(),
+            large: large
+                .iter()
+                .enumerate()
+                .map(|(index, &has_work)| Large { index, has_work })
+                .collect(),
+            reader_waits: false,
         }
     }
 
-    /// The one rule that keeps yielding from ever waiting on the reading thread: a
-    /// large entry still arriving holds no writer back, on one core or many, since
-    /// its bytes may need blocks that only the writers in order can free.
+    /// A large entry waiting for its next bytes holds no writer back, on one core or
+    /// many: on a slow download it would idle every core for nothing.
     #[test]
-    fn a_large_entry_still_arriving_holds_no_writer_back() {
+    fn a_large_entry_waiting_for_bytes_holds_no_writer_back() {
         for cores in [1, 2, 8] {
             for busy in 0..cores {
-                assert!(!board(busy, &[(9, false)]).yields(cores));
+                assert!(!board(busy, &[false]).yields(cores));
+                assert!(!board(busy, &[false, false]).yields(cores));
             }
         }
     }
 
-    /// Once its bytes are in, a large entry keeps a core for itself: the writers in
-    /// order run on the others, and on none when large entries fill them all.
+    /// A large entry with bytes in hand keeps a core for itself: the writers in order
+    /// run on the others, and on none when such entries fill them all.
     #[test]
-    fn large_entries_whose_bytes_are_in_keep_a_core_each() {
-        assert!(board(0, &[(3, true)]).yields(1));
-        assert!(!board(0, &[(3, true)]).yields(2));
-        assert!(board(1, &[(3, true)]).yields(2));
-        assert!(board(0, &[(3, true), (5, true)]).yields(2));
-        assert!(!board(0, &[(3, true), (5, false)]).yields(2));
+    fn large_entries_with_bytes_in_hand_keep_a_core_each() {
+        assert!(board(0, &[true]).yields(1));
+        assert!(!board(0, &[true]).yields(2));
+        assert!(board(1, &[true]).yields(2));
+        assert!(board(0, &[true, true]).yields(2));
+        assert!(!board(0, &[true, false]).yields(2));
+        assert!(board(1, &[true, false]).yields(2));
         assert!(!board(2, &[]).yields(2));
+        assert!(!board(3, &[false, false, false]).yields(8));
+        assert!(board(5, &[true, true, true]).yields(8));
+    }
+
+    /// While the reading thread waits for a block, nobody is held back: only the
+    /// writers' progress frees blocks for it, whatever the large entries hold.
+    #[test]
+    fn nobody_is_held_back_while_the_reading_thread_waits_for_a_block() {
+        for cores in [1, 2, 8] {
+            for busy in 0..=cores {
+                let mut waiting = board(busy, &[true, true]);
+                waiting.reader_waits = true;
+                assert!(!waiting.yields(cores));
+            }
+        }
+    }
+
+    /// A writer held back is woken only when it may take the job waiting.
+    #[test]
+    fn a_writer_held_back_is_woken_only_when_it_may_take_a_job() {
+        let mut held = board(1, &[true]);
+        held.idle = 1;
+        assert!(!held.may_wake(2), "no job");
+        held.queue.push_back(job());
+        assert!(!held.may_wake(2), "still yields");
+        held.large[0].has_work = false;
+        assert!(held.may_wake(2));
+        held.idle = 0;
+        assert!(!held.may_wake(2), "no writer idle");
+    }
+
+    fn job() -> Job {
+        let (_, pieces) = crossbeam_channel::unbounded();
+        Job {
+            entry: FileEntry {
+                index: 0,
+                name: "a".into(),
+                path: "a".into(),
+                data_start: 0,
+                compressed_size: 0,
+                size: 0,
+                crc32: 0,
+                method: crate::unzip::plan::Method::Stored,
+                executable: false,
+            },
+            content: Content::Encoded,
+            pieces,
+        }
     }
 }
