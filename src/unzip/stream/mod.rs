@@ -30,9 +30,12 @@
 //! hidden in a local extra field, read by the central directory's offsets and sizes,
 //! and never reached by the walk): so the walk's entries must be the plan's, each
 //! from the same local header to the same last byte, and the files written the plan's
-//! files, byte for byte as it declares them. Only then does the caller publish. A mismatch anywhere, a stream that fails or ends
-//! early ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`], with the byte),
-//! and a caller that gives up (an error or a panic of its reader) publish nothing.
+//! files, byte for byte as it declares them. The check runs while the writers finish
+//! their last files (it reads only what the walk kept); a writer's failure still wins
+//! over its verdict. Only then does the caller publish. A mismatch anywhere, a stream
+//! that fails or ends early ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`],
+//! with the byte), and a caller that gives up (an error or a panic of its reader)
+//! publish nothing.
 //!
 //! # Memory
 //!
@@ -191,10 +194,59 @@ pub(crate) fn extract<R: Read>(
         }
         Err(Stopped::ForWriters) => None,
     };
+    // The check of the whole archive runs while the writers finish their last files:
+    // it reads only what the walk kept. Its verdict counts only once theirs is in, so
+    // a writer's failure still wins, as it would if the check came after.
+    let checked = tail.map(|(tail_at, tail)| {
+        let walked = Walked {
+            kept,
+            files,
+            made: &made,
+            spans: &spans,
+        };
+        let rules = (settings.limits, settings.label, settings.base_len);
+        check_archive(&mut input, tail_at, tail, walked, rules)
+    });
     writers.finish()?;
-    let Some((tail_at, tail)) = tail else {
+    let Some(checked) = checked else {
         unreachable!("a failure of the walk is the writers' verdict")
     };
+    let plan = checked?;
+    Ok(Streamed {
+        plan,
+        sha256: input.sha256(),
+        len: input.offset(),
+    })
+}
+
+/// What the walk found and kept, for the check at the end.
+struct Walked<'a> {
+    /// Records at their offsets.
+    kept: Vec<(u64, Vec<u8>)>,
+    /// Files written, by the offset of their data.
+    files: HashMap<u64, StreamedFile>,
+    /// Directories made.
+    made: &'a FxHashSet<String>,
+    /// Each entry's local header offset and one past its last byte.
+    spans: &'a [(u64, u64)],
+}
+
+/// Runs the plan of the seekable path on what the walk kept (the records, and the
+/// stream's end from `tail_at`) under `(limits, label, base_len)`, and checks that the
+/// walk's entries and files are the plan's.
+fn check_archive<R: Read>(
+    input: &mut Input<'_, R>,
+    tail_at: u64,
+    tail: Vec<u8>,
+    walked: Walked<'_>,
+    (limits, label, base_len): (&Limits, &Label, usize),
+) -> Result<Plan, UnzipError> {
+    let Walked {
+        kept,
+        files,
+        made,
+        spans,
+    } = walked;
     let len = input.offset();
     // The end of the stream: the central directory and end records, and the window
     // readers scan for the end record, which may reach back into the last entries.
@@ -209,19 +261,10 @@ pub(crate) fn extract<R: Read>(
         sparse.keep(offset, bytes);
     }
     sparse.keep(end_at, end);
-    let (plan, planned) = plan::plan_with_spans(
-        &sparse,
-        settings.label.archive.as_ref(),
-        settings.limits,
-        settings.base_len,
-    )?;
-    compare_spans(&planned, &spans)?;
-    compare(&plan, files, &made)?;
-    Ok(Streamed {
-        plan,
-        sha256: input.sha256(),
-        len,
-    })
+    let (plan, planned) = plan::plan_with_spans(&sparse, label.archive.as_ref(), limits, base_len)?;
+    compare_spans(&planned, spans)?;
+    compare(&plan, files, made)?;
+    Ok(plan)
 }
 
 /// Why the walk stopped before the central directory.
