@@ -281,6 +281,7 @@ impl Unzipper {
                 copy: copy.as_ref().and_then(|copy| copy.sender.clone()),
                 // SHA-256 runs at 1-2 GB/s: only when someone looks at it.
                 hash: options.expect_sha256.is_some() || options.verify.is_some(),
+                cores: None,
             };
             stream::extract(reader, root, settings)?
         };

@@ -47,8 +47,8 @@
 //! (in the tree of paths, the files written or the directories made, and in its job
 //! until a writer is done with it) and its span: a few times the bytes of its local
 //! header, which are kept. The check at the end then runs the plan, with the plan's
-//! memory (`plan.rs`: at most 16 times the central directory, plus 1 MiB). Nothing is
-//! sized by a claim of the archive.
+//! memory (`plan.rs`: at most 16 times the central directory, plus 1 MiB), while the
+//! writers finish: the two add up. Nothing is sized by a claim of the archive.
 
 mod blocks;
 mod check;
@@ -123,6 +123,9 @@ pub(crate) struct Settings<'a> {
     pub(crate) copy: Option<Sender<Arc<Block>>>,
     /// Hash every byte (SHA-256).
     pub(crate) hash: bool,
+    /// The cores the writers schedule for; the machine's when `None` (always, but in
+    /// tests).
+    pub(crate) cores: Option<usize>,
 }
 
 /// What a streaming extraction wrote, checked.
@@ -160,6 +163,7 @@ pub(crate) fn extract<R: Read>(
         settings.needs_chmod,
         settings.durable,
         tracker,
+        settings.cores,
     )?;
     let pool = Pool::telling(writers.reader_waits());
     let mut input = Input::new(reader, &pool, settings.copy, settings.hash);
@@ -197,6 +201,9 @@ pub(crate) fn extract<R: Read>(
     // The check of the whole archive runs while the writers finish their last files:
     // it reads only what the walk kept. Its verdict counts only once theirs is in, so
     // a writer's failure still wins, as it would if the check came after.
+    // Not once a writer has failed: its error is the verdict, and the plan's memory
+    // would be spent for nothing.
+    let tail = tail.filter(|_| !writers.failed());
     let checked = tail.map(|(tail_at, tail)| {
         let walked = Walked {
             kept,
@@ -209,7 +216,7 @@ pub(crate) fn extract<R: Read>(
     });
     writers.finish()?;
     let Some(checked) = checked else {
-        unreachable!("a failure of the walk is the writers' verdict")
+        unreachable!("a failure of the walk or of a writer is the writers' verdict")
     };
     let plan = checked?;
     Ok(Streamed {
@@ -529,4 +536,108 @@ pub(crate) fn apply_modes(root: &Dir, plan: &Plan) -> Result<(), UnzipError> {
 /// The path a streamed archive is named by in errors and progress reports.
 pub(crate) fn stream_label(given: Option<&Path>) -> Arc<Path> {
     Arc::from(given.unwrap_or_else(|| Path::new("<stream>")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, Write};
+    use std::path::Path;
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    /// A reader that hands out at most `max` bytes per read.
+    struct Trickle(Cursor<Vec<u8>>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let max = buf.len().min(self.1);
+            self.0.read(&mut buf[..max])
+        }
+    }
+
+    /// Bytes that deflate to about two thirds of their length.
+    fn semi_random(len: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b"abcdefghijklmnopqrstuvwxyz0123456789"[(state % 36) as usize]
+            })
+            .collect()
+    }
+
+    /// Large entries between small files, more bytes than the pool's blocks.
+    fn archive() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let mut files = Vec::new();
+        for i in 0..20u64 {
+            files.push((format!("libs/lib{i}.so"), semi_random((3 << 19) + 4099, i)));
+            for j in 0..20 {
+                files.push((
+                    format!("pkg/m{i}/f{j}.py"),
+                    format!("x = {i} + {j}\n").into(),
+                ));
+            }
+        }
+        for (name, content) in &files {
+            zip.start_file(name.as_str(), options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        (zip.finish().unwrap().into_inner(), files)
+    }
+
+    /// On one core and on two, large entries on threads of their own hold the writers
+    /// in order back while they have bytes in hand and let them go when they wait for
+    /// more, end, or the reading thread waits for a block: an archive of large entries
+    /// between small files, bigger than the blocks, extracts whole within a deadline,
+    /// however the stream arrives.
+    #[test]
+    fn large_entries_and_small_files_extract_on_one_core_or_two_however_they_arrive() {
+        let (bytes, files) = archive();
+        assert!(
+            bytes.len() > blocks::BLOCKS * BLOCK_LEN,
+            "more than the pool"
+        );
+        for cores in [1, 2] {
+            for max in [usize::MAX, 64 << 10, 4096] {
+                let dir = tempfile::tempdir().unwrap();
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                let stream = Trickle(Cursor::new(bytes.clone()), max);
+                let path = dir.path().to_owned();
+                std::thread::spawn(move || {
+                    let root = Dir::open(&path).unwrap();
+                    let label = Label {
+                        archive: Arc::from(Path::new("test.zip")),
+                        id: None,
+                    };
+                    let settings = Settings {
+                        limits: &Limits::default(),
+                        base_len: path.as_os_str().len(),
+                        needs_chmod: false,
+                        durable: false,
+                        progress: None,
+                        label: &label,
+                        copy: None,
+                        hash: false,
+                        cores: Some(cores),
+                    };
+                    let _ = tx.send(extract(stream, &root, settings).map(|s| s.plan.files.len()));
+                });
+                let done = rx
+                    .recv_timeout(std::time::Duration::from_secs(120))
+                    .unwrap_or_else(|_| panic!("{cores} cores, reads of {max}: no end"));
+                assert_eq!(done.unwrap(), files.len(), "{cores} cores, reads of {max}");
+                for (name, content) in &files {
+                    let written = std::fs::read(dir.path().join(name)).unwrap();
+                    assert!(written == *content, "{name}: {cores} cores, reads of {max}");
+                }
+            }
+        }
+    }
 }

@@ -37,9 +37,9 @@
 //! next), so the writers, taking jobs in order, finish each of them without the
 //! reading thread, dropping their pieces and freeing their blocks, until one reaches
 //! the newest job, which it drains as the reading thread fills it; a large entry's
-//! own thread drains it the same way. So a block always comes back: the extraction
-//! finishes on the reading thread and one writer alone, once the large entries whose
-//! bytes are all in have finished.
+//! own thread drains it the same way, and holds no writer back while it waits for the
+//! reading thread or while the reading thread waits for a block. So a block always
+//! comes back.
 //!
 //! Files are created relative to the staging directory's handle, never following a
 //! link, with `O_EXCL`; the error reported is the lowest failing entry's
@@ -142,8 +142,9 @@ struct Shared {
     failures: Failures,
     tracker: Tracker,
     board: Mutex<Board>,
-    /// Signalled when a job is submitted, when a large entry's own thread ends, and
-    /// when the board closes.
+    /// Signalled when a job is submitted, when a large entry's own thread ends or
+    /// waits for bytes, when the reading thread waits for a block, when a writer in
+    /// order panics, and when the board closes.
     changed: Condvar,
     most_writers: usize,
     /// The cores there are: what [`Board::yields`] fills.
@@ -157,14 +158,18 @@ pub(crate) struct Writers {
 }
 
 impl Writers {
-    /// Starts the first writer thread, for files under `root`.
+    /// Starts the first writer thread, for files under `root`, scheduling for `cores`
+    /// cores (the machine's, unless a test says otherwise).
     pub(crate) fn start(
         root: Dir,
         needs_chmod: bool,
         durable: bool,
         tracker: Tracker,
+        cores: Option<usize>,
     ) -> Result<Writers, UnzipError> {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = cores.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
         let shared = Arc::new(Shared {
             root,
             needs_chmod,
@@ -454,13 +459,16 @@ impl Shared {
                             pieces: &job.pieces,
                             has_work: false,
                         };
-                        decode::write_pieces_relayed(
+                        let written = decode::write_pieces_relayed(
                             entry,
                             &mut pieces,
                             &cancelled,
                             &mut file,
                             &path,
-                        )?;
+                        );
+                        // Decoded: what is left (a `sync_data`, say) needs no core.
+                        pieces.tell(false);
+                        written?;
                     }
                     Relayed::No => {
                         decode::write_pieces(entry, &job.pieces, &cancelled, &mut file, &path)?;
