@@ -180,12 +180,7 @@ where
             .name("inflight-file-writer".into())
             .spawn_scoped(scope, move || writing.run(file))
             .ok()?;
-        let mut sink = Sink {
-            to: To::Relay(relay),
-            path,
-            crc: crc32fast::Hasher::new(),
-            written: 0,
-        };
+        let mut sink = Sink::relayed(relay, path);
         let decoded = decode_pieces(entry, &mut *pieces, cancelled, &mut sink);
         // Closes the relay: the writing thread ends with the last buffer.
         drop(sink);
@@ -324,7 +319,7 @@ pub(crate) trait Out {
 
     /// Takes a full output buffer, which already passed the cap. A sink that hands
     /// buffers to another thread swaps it for an empty one of the same length instead
-    /// of copying it ([`Sink::relayed`]); the default puts its bytes.
+    /// of copying it ([`write_pieces_relayed`]); the default puts its bytes.
     fn put_full(&mut self, buffer: &mut Vec<u8>) -> Result<(), Stop> {
         self.put(buffer)
     }
@@ -348,8 +343,17 @@ enum To<'a> {
 
 impl<'a> Sink<'a> {
     pub(crate) fn new(file: &'a mut dyn Write, path: &'a Path) -> Self {
+        Sink::to(To::File(file), path)
+    }
+
+    /// A sink whose file another thread writes, handed full buffers.
+    fn relayed(relay: relay::Relay, path: &'a Path) -> Self {
+        Sink::to(To::Relay(relay), path)
+    }
+
+    fn to(to: To<'a>, path: &'a Path) -> Self {
         Sink {
-            to: To::File(file),
+            to,
             path,
             crc: crc32fast::Hasher::new(),
             written: 0,

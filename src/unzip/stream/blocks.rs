@@ -28,7 +28,7 @@ pub(crate) struct Pool {
     /// Told `true` before [`take`](Self::take) waits for a block, and `false` once it
     /// has one: the writers stop leaving cores to large entries meanwhile
     /// (`writers.rs`), so the stream is not held up for them.
-    waits: Option<Box<dyn Fn(bool)>>,
+    waits: Box<dyn Fn(bool)>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -50,14 +50,14 @@ impl Pool {
         Pool {
             free,
             home,
-            waits: None,
+            waits: Box::new(|_| {}),
         }
     }
 
     /// A pool that tells `waits` when [`take`](Self::take) starts and stops waiting.
     pub(crate) fn telling(waits: impl Fn(bool) + 'static) -> Pool {
         Pool {
-            waits: Some(Box::new(waits)),
+            waits: Box::new(waits),
             ..Pool::new()
         }
     }
@@ -68,13 +68,9 @@ impl Pool {
         let buffer = match self.free.try_recv() {
             Ok(buffer) => buffer,
             Err(_) => {
-                if let Some(waits) = &self.waits {
-                    waits(true);
-                }
+                (self.waits)(true);
                 let buffer = self.free.recv().ok().flatten();
-                if let Some(waits) = &self.waits {
-                    waits(false);
-                }
+                (self.waits)(false);
                 buffer
             }
         };

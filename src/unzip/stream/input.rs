@@ -253,12 +253,12 @@ impl<'p, R: Read> Input<'p, R> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::unzip::stream::blocks::BLOCK_LEN;
 
     /// A reader that hands out its bytes a few at a time.
-    struct Trickle<'a>(&'a [u8], usize);
+    pub(crate) struct Trickle<'a>(pub(crate) &'a [u8], pub(crate) usize);
 
     impl Read for Trickle<'_> {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

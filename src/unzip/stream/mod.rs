@@ -154,9 +154,9 @@ pub(crate) struct Streamed {
 pub(crate) fn extract<R: Read>(
     reader: R,
     root: &Dir,
-    settings: Settings<'_>,
+    mut settings: Settings<'_>,
 ) -> Result<Streamed, UnzipError> {
-    let tracker = Tracker::new(settings.progress, settings.label, 0, 0);
+    let tracker = Tracker::new(settings.progress.take(), settings.label, 0, 0);
     tracker.start();
     let mut writers = Writers::start(
         root.try_clone().map_err(UnzipError::write(root.path()))?,
@@ -166,7 +166,7 @@ pub(crate) fn extract<R: Read>(
         settings.cores,
     )?;
     let pool = Pool::telling(writers.reader_waits());
-    let mut input = Input::new(reader, &pool, settings.copy, settings.hash);
+    let mut input = Input::new(reader, &pool, settings.copy.take(), settings.hash);
     let mut walk = Walk {
         root,
         input: &mut input,
@@ -211,8 +211,7 @@ pub(crate) fn extract<R: Read>(
             made: &made,
             spans: &spans,
         };
-        let rules = (settings.limits, settings.label, settings.base_len);
-        check_archive(&mut input, tail_at, tail, walked, rules)
+        check_archive(&mut input, tail_at, tail, walked, &settings)
     });
     writers.finish()?;
     let Some(checked) = checked else {
@@ -239,14 +238,14 @@ struct Walked<'a> {
 }
 
 /// Runs the plan of the seekable path on what the walk kept (the records, and the
-/// stream's end from `tail_at`) under `(limits, label, base_len)`, and checks that the
-/// walk's entries and files are the plan's.
+/// stream's end from `tail_at`), and checks that the walk's entries and files are the
+/// plan's.
 fn check_archive<R: Read>(
     input: &mut Input<'_, R>,
     tail_at: u64,
     tail: Vec<u8>,
     walked: Walked<'_>,
-    (limits, label, base_len): (&Limits, &Label, usize),
+    settings: &Settings<'_>,
 ) -> Result<Plan, UnzipError> {
     let Walked {
         kept,
@@ -268,7 +267,12 @@ fn check_archive<R: Read>(
         sparse.keep(offset, bytes);
     }
     sparse.keep(end_at, end);
-    let (plan, planned) = plan::plan_with_spans(&sparse, label.archive.as_ref(), limits, base_len)?;
+    let (plan, planned) = plan::plan_with_spans(
+        &sparse,
+        settings.label.archive.as_ref(),
+        settings.limits,
+        settings.base_len,
+    )?;
     compare_spans(&planned, spans)?;
     compare(&plan, files, made)?;
     Ok(plan)
@@ -545,17 +549,8 @@ mod tests {
 
     use zip::write::SimpleFileOptions;
 
+    use super::input::tests::Trickle;
     use super::*;
-
-    /// A reader that hands out at most `max` bytes per read.
-    struct Trickle(Cursor<Vec<u8>>, usize);
-
-    impl Read for Trickle {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let max = buf.len().min(self.1);
-            self.0.read(&mut buf[..max])
-        }
-    }
 
     /// Bytes that deflate to about two thirds of their length.
     fn semi_random(len: usize, seed: u64) -> Vec<u8> {
@@ -608,9 +603,10 @@ mod tests {
             for max in [usize::MAX, 64 << 10, 4096] {
                 let dir = tempfile::tempdir().unwrap();
                 let (tx, rx) = crossbeam_channel::bounded(1);
-                let stream = Trickle(Cursor::new(bytes.clone()), max);
+                let bytes = bytes.clone();
                 let path = dir.path().to_owned();
                 std::thread::spawn(move || {
+                    let stream = Trickle(&bytes, max);
                     let root = Dir::open(&path).unwrap();
                     let label = Label {
                         archive: Arc::from(Path::new("test.zip")),
