@@ -1,7 +1,7 @@
 //! The thread-safety promises of the public types, checked by the compiler on every
 //! build: a change that breaks one fails to compile here, not in a user's crate.
 //!
-//! The promise that [`Guard`] is *not* `Send` (it must be settled on the thread that
+//! The promise that [`Guard`](crate::Guard) is *not* `Send` (it must be settled on the thread that
 //! owns the job) is a `compile_fail` doc test on `Guard`.
 
 use std::path::Path;

@@ -260,12 +260,12 @@ impl UnzipCache {
     ///
     /// As [`unzip`](Self::unzip), and as [`Unzipper::unzip_reader_with`]: an error of
     /// `open` is [`CacheError::Unzip`] with
-    /// [`UnzipError::StreamRead`](crate::UnzipError::StreamRead) at byte 0, a stream
+    /// [`UnzipError::StreamRead`] at byte 0, a stream
     /// that fails or ends inside an entry names the byte
-    /// ([`UnzipError::StreamRead`](crate::UnzipError::StreamRead),
-    /// [`UnzipError::StreamEnded`](crate::UnzipError::StreamEnded)); one cut inside
+    /// ([`UnzipError::StreamRead`],
+    /// [`UnzipError::StreamEnded`]); one cut inside
     /// the central directory is refused as the seekable path refuses that file (no end
-    /// record: [`UnzipError::CentralDirectory`](crate::UnzipError::CentralDirectory)).
+    /// record: [`UnzipError::CentralDirectory`]).
     ///
     /// # Panics
     ///

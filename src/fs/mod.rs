@@ -13,14 +13,14 @@
 //! | file          | concept                                                              |
 //! |---------------|----------------------------------------------------------------------|
 //! | `unix.rs`, `windows.rs` | [`Dir`]: an open directory and the calls relative to it    |
-//! | `space.rs`    | [`Space`]: the operations the protocols need (real or simulated)      |
+//! | `space.rs`    | [`Space`](space::Space): the operations the protocols need (real or simulated)      |
 //! | `lock.rs`     | lock files that are removed when released, without two holders       |
 //! | `slots.rs`    | staging slots beside a destination, and the sweep of dead ones        |
 //! | `entry.rs`    | `root/<id>` built once across processes (the [`DiskCache`](crate::DiskCache) protocol) |
 //! | `staging.rs`  | [`Staging`]: a directory or file being filled, published or removed   |
 //! | `error.rs`    | [`FsError`]                                                          |
 //!
-//! The protocols (`lock`, `slots`, `entry`) are generic over [`Space`], so the shuttle
+//! The protocols (`lock`, `slots`, `entry`) are generic over [`Space`](space::Space), so the shuttle
 //! models in `shuttle-tests/` check the code that ships, over a simulated directory in
 //! which processes die between any two calls (`cfg(shuttle)` exposes them as
 //! `inflight::model`).

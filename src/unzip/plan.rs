@@ -17,7 +17,7 @@
 //!    whatever the host byte), the central extra fields ([`extra::check`]), the
 //!    [`Tree`] of paths (duplicates, file/directory conflicts, names the file system
 //!    folds into one, and every file and directory counted against the limit),
-//!    [`check_encryption`], the method, [`Builder::check_declared_sizes`] (or
+//!    [`check_encryption`], the method, [`check_declared_sizes`] (or
 //!    [`kind::directory_data`]), [`placement::place`] (the local header with its
 //!    extra fields, and the data descriptor), [`placement::check_empty_stream`] for a
 //!    deflated directory, and [`Builder::check_unicode_paths_and_descriptors`];
