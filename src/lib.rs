@@ -140,7 +140,7 @@
 //!    | stored entry with two different sizes       | [`UnzipError::StoredSizeMismatch`]       |
 //!    | local header disagrees (name, method, flags, CRC, sizes) or is missing | [`UnzipError::LocalHeaderMismatch`] |
 //!    | data descriptor (flag bit 3) disagrees with the central directory | [`UnzipError::DataDescriptorMismatch`] |
-//!    | data descriptor after stored or zstd data, whose end only the central directory knows | [`UnzipError::EntryEndUnknown`] |
+//!    | data descriptor after stored or zstd data, or after no compressed bytes at all, whose end only the central directory knows | [`UnzipError::EntryEndUnknown`] |
 //!    | directory entry (`d/`) with a size, CRC or bytes other than one empty stream | [`UnzipError::DirectoryWithData`] |
 //!    | directory by Unix mode or DOS attribute, but no trailing `/` | [`UnzipError::DirectoryWithoutSlash`] |
 //!    | path component over 255 bytes               | [`UnzipError::ComponentTooLong`]         |

@@ -584,13 +584,14 @@ pub enum UnzipError {
         /// What differs: `"crc"`, `"compressed size"` or `"uncompressed size"`.
         field: &'static str,
     },
-    /// An entry has a data descriptor (flag bit 3) but a method whose data does not
-    /// mark its own end (stored, zstd): only the central directory says where the
-    /// descriptor is. A streaming reader walking local headers cannot find it (Java's
-    /// `ZipInputStream` refuses such entries, uv's streaming path too), so readers
-    /// disagree on where the next entry starts; refused on every path.
+    /// An entry has a data descriptor (flag bit 3) but data that does not mark its own
+    /// end: a method whose data is just bytes (stored, zstd), or a deflated entry with
+    /// no compressed bytes at all (no stream to end). Only the central directory says
+    /// where the descriptor is. A streaming reader walking local headers cannot find
+    /// it (Java's `ZipInputStream` refuses such entries, uv's streaming path too), so
+    /// readers disagree on where the next entry starts; refused on every path.
     #[error(
-        "entry {index} ({name:?}) has a data descriptor but its method ({method}) does not mark where its data ends: a streaming reader cannot find the descriptor"
+        "entry {index} ({name:?}) has a data descriptor but its data (method {method}) does not mark where it ends: a streaming reader cannot find the descriptor"
     )]
     EntryEndUnknown {
         /// Index of the entry.

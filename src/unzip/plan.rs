@@ -179,6 +179,7 @@ impl Builder<'_> {
             compressed: central.compressed,
             crc32: fixed.crc32,
         };
+        check_stream_present(index, &name, &declared)?;
         let dir_data = match kind {
             Kind::Dir => Some(kind::directory_data(
                 index,
@@ -381,6 +382,24 @@ pub(crate) fn check_end_known(
             index,
             name: name.to_owned(),
             method: method.number(),
+        });
+    }
+    Ok(())
+}
+
+/// A deflated entry with a data descriptor must hold a deflate stream, since only the
+/// stream marks where its data ends: with no compressed bytes at all, a streaming
+/// reader takes the descriptor that follows the header for the stream, while a reader
+/// of the central directory sees an empty entry (a directory, say). Refused as
+/// [`UnzipError::EntryEndUnknown`]; a local header alone cannot tell (its sizes are
+/// the descriptor's), so a stream refuses the entry when the descriptor does not
+/// inflate.
+fn check_stream_present(index: usize, name: &str, declared: &Declared) -> Result<(), UnzipError> {
+    if declared.flags & FLAG_DATA_DESCRIPTOR != 0 && declared.compressed == 0 {
+        return Err(UnzipError::EntryEndUnknown {
+            index,
+            name: name.to_owned(),
+            method: declared.method.number(),
         });
     }
     Ok(())

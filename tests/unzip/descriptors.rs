@@ -74,6 +74,28 @@ fn a_stored_entry_with_a_descriptor_is_refused_since_only_the_central_directory_
 }
 
 #[test]
+fn a_deflated_entry_with_a_descriptor_and_no_bytes_is_refused_since_nothing_marks_its_end() {
+    // The central directory says "no bytes": CPython and Info-ZIP make an empty
+    // directory (or file). A streaming reader inflates what follows the header, the
+    // descriptor itself, and refuses it or reads it as data.
+    let mut dir = Raw::dir("d/");
+    dir.method = 8;
+    let mut file = Raw::stored("f.txt", b"");
+    file.method = 8;
+    for entry in [dir, file] {
+        let bytes = build(&[entry.streamed(), Raw::stored("d/g.txt", b"next")]);
+        assert_matches!(
+            reject(&bytes),
+            E::EntryEndUnknown {
+                index: 0,
+                method: 8,
+                ..
+            }
+        );
+    }
+}
+
+#[test]
 fn local_sizes_known_up_front_may_stand_beside_a_descriptor() {
     // Info-ZIP's `zip` writing to a pipe knows the uncompressed size in advance.
     let mut entry = Raw::deflated("known.txt", &content()).streamed();
