@@ -259,6 +259,36 @@ fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_entry_limit_as_it_arrive
 }
 
 #[test]
+fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_total_limit_as_it_arrives() {
+    // 512 KiB declared up front, then 64 MiB of zeros with no size up front, against
+    // a total of 1 MiB: the bomb may decode to 512 KiB and one byte, no more.
+    let first = Raw::stored("first.bin", &vec![7u8; 512 << 10]);
+    let bomb = Raw::deflated("bomb.bin", &vec![0u8; 64 << 20]).streamed();
+    let bytes = build(&[first.clone(), bomb.clone()]);
+    let mut limits = Limits::default();
+    limits.max_total_size = 1 << 20;
+    let unzipper = Unzipper::new().limits(limits);
+    let refused =
+        |error: &E| matches!(error, E::TotalTooLarge { index: 1, limit, .. } if *limit == 1 << 20);
+    // Cut the stream 100 bytes before the bomb's data ends: the bomb has inflated to
+    // tens of MiB by then, so only a cap held while it decodes refuses it before the
+    // stream ends (not the check when the entry ends, which never comes).
+    let cut = first.local_record().len() + bomb.local_header().len() + bomb.data.len() - 100;
+    for stream in [&bytes[..], &bytes[..cut]] {
+        let (dir, dest) = out();
+        let error = unzipper
+            .unzip_reader(Cursor::new(stream), &dest)
+            .unwrap_err();
+        assert!(refused(&error), "{} bytes: {error:?}", stream.len());
+        assert!(listing(dir.path()).is_empty());
+    }
+    // The seekable path refuses the whole archive for its declared sizes.
+    let scene = crate::support::Scene::new(&bytes);
+    let error = unzipper.unzip(&scene.archive, &scene.dest).unwrap_err();
+    assert!(refused(&error), "{error:?}");
+}
+
+#[test]
 fn progress_totals_grow_as_entries_arrive() {
     let bytes = wheel();
     let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -91,8 +91,12 @@ fn stopped(stop: Stop) -> UnzipError {
 }
 
 /// Decodes the data of `entry` (flag bit 3, deflated) from the stream until its end,
-/// sending the bytes to `tx`, then reads and checks its data descriptor. The output
-/// stops at [`Limits::max_entry_size`]: without a declared size, that is the cap.
+/// sending the bytes to `tx`, then reads and checks its data descriptor. Without a
+/// declared size, the limits are the cap, held as the bytes are decoded: the output
+/// stops one byte past [`Limits::max_entry_size`] or past what
+/// [`Limits::max_total_size`] leaves after the `total` bytes of the entries before
+/// it, whichever comes first. (The compression ratio needs the entry's compressed
+/// size, which only its end tells: the caller checks it then.)
 /// `failed` says an entry failed (this one's writer, or one before it): the decoding
 /// stops there, since the archive is refused, with [`UnzipError::StreamMismatch`],
 /// which the failure recorded first outranks.
@@ -100,11 +104,12 @@ pub(crate) fn decode<R: Read>(
     input: &mut Input<'_, R>,
     pool: &Pool,
     entry: &LocalEntry,
-    limits: &Limits,
+    (limits, total): (&Limits, u64),
     tx: Sender<Slice>,
     failed: &dyn Fn() -> bool,
 ) -> Result<Decoded, UnzipError> {
-    let cap = limits.max_entry_size;
+    let room = limits.max_total_size.saturating_sub(total);
+    let cap = limits.max_entry_size.min(room);
     let target = FileEntry {
         index: entry.index,
         name: entry.name.clone(),
@@ -151,12 +156,20 @@ pub(crate) fn decode<R: Read>(
         }
     })
     .map_err(|stop| match stopped(stop) {
-        // Without a declared size, passing the cap is passing the limit.
-        UnzipError::ExceedsDeclaredSize { index, name, .. } => UnzipError::EntryTooLarge {
+        // Without a declared size, passing the cap is passing a limit: the entry's
+        // own, as the plan checks it first, or else the total's.
+        UnzipError::ExceedsDeclaredSize { index, name, .. } if cap == limits.max_entry_size => {
+            UnzipError::EntryTooLarge {
+                index,
+                name,
+                size: cap.saturating_add(1),
+                limit: cap,
+            }
+        }
+        UnzipError::ExceedsDeclaredSize { index, name, .. } => UnzipError::TotalTooLarge {
             index,
             name,
-            size: cap.saturating_add(1),
-            limit: cap,
+            limit: limits.max_total_size,
         },
         other => other,
     })?;

@@ -385,8 +385,8 @@ impl<R: Read> Walk<'_, '_, R> {
             })?;
             let writers = &*self.writers;
             let failed = || writers.failed();
-            let decoded =
-                forward::decode(self.input, self.pool, entry, self.rules.limits, tx, &failed)?;
+            let limits = (self.rules.limits, self.rules.total);
+            let decoded = forward::decode(self.input, self.pool, entry, limits, tx, &failed)?;
             self.check_decoded(entry, &decoded)?;
             self.keep(decoded.descriptor_at, decoded.descriptor)?;
             self.writers.grow(decoded.size);
