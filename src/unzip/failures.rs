@@ -14,7 +14,10 @@ use super::error::UnzipError;
 /// The error reported is the one of the lowest failing entry index, whatever the
 /// timing: an entry is skipped (or abandoned between buffers) only once an entry with
 /// a *lower* index has failed, so every entry below the final lowest failure has run
-/// to completion and succeeded.
+/// to completion and succeeded. One entry may fail twice in a stream, once on the
+/// thread that writes it and once on the reading thread (the stream ends inside the
+/// entry after bytes its writer finds corrupt); the writer's error wins then
+/// ([`fail_reading`](Self::fail_reading)), whichever came first.
 pub(crate) struct Failures {
     /// `usize::MAX` while nothing failed; 0 after a panic, which cancels everything.
     /// Workers read it between buffers; `Relaxed` is enough because it only decides
@@ -23,7 +26,9 @@ pub(crate) struct Failures {
     /// Everything stops, entry 0 included (which no lower failure can stop): after a
     /// panic, or when the caller cancels.
     cancelled: AtomicBool,
-    error: Mutex<Option<(usize, UnzipError)>>,
+    /// The failing entry, whether the reading thread found it (`true` ranks after a
+    /// writer's error at the same entry), and the error.
+    error: Mutex<Option<((usize, bool), UnzipError)>>,
     /// A panic of a file job or of the progress callback, resumed on the owner thread
     /// once no worker is writing any more.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
@@ -51,12 +56,26 @@ impl Failures {
         (lowest != usize::MAX).then_some(lowest)
     }
 
+    /// Records the failure of entry `index`, found by the thread that writes it.
     pub(crate) fn fail(&self, index: usize, error: UnzipError) {
+        self.record((index, false), error);
+    }
+
+    /// Records the failure of entry `index` found by a stream's reading thread: the
+    /// stream failed or ended in it, or what it read there is refused. A writer's
+    /// error at the same entry outranks it, since the writer's is about bytes that
+    /// arrived before (or, for a file that could not be written, about the entry
+    /// itself); so the verdict does not depend on which thread got there first.
+    pub(crate) fn fail_reading(&self, index: usize, error: UnzipError) {
+        self.record((index, true), error);
+    }
+
+    fn record(&self, key: (usize, bool), error: UnzipError) {
         let mut slot = self.error.lock();
-        if slot.as_ref().is_none_or(|(lowest, _)| index < *lowest) {
-            *slot = Some((index, error));
+        if slot.as_ref().is_none_or(|(lowest, _)| key < *lowest) {
+            *slot = Some((key, error));
         }
-        self.lowest.fetch_min(index, Ordering::Relaxed);
+        self.lowest.fetch_min(key.0, Ordering::Relaxed);
     }
 
     pub(crate) fn panicked(&self, payload: Box<dyn Any + Send>) {
@@ -102,6 +121,40 @@ mod tests {
         );
         assert!(!failures.should_stop(0) && !failures.should_stop(3));
         assert!(failures.should_stop(4));
+    }
+
+    /// At one entry, the writer's error is the verdict, whether it came before or
+    /// after the reading thread's; a lower entry's error beats both.
+    #[test]
+    fn at_one_entry_the_writers_error_outranks_the_reading_threads() {
+        let ended = |index| UnzipError::StreamEnded {
+            offset: index as u64,
+        };
+        let corrupt = |index| UnzipError::DirectoryWithData {
+            index,
+            name: "w".into(),
+        };
+        for writer_first in [false, true] {
+            let failures = Failures::new();
+            if writer_first {
+                failures.fail(2, corrupt(2));
+                failures.fail_reading(2, ended(2));
+            } else {
+                failures.fail_reading(2, ended(2));
+                failures.fail(2, corrupt(2));
+            }
+            assert!(matches!(
+                failures.verdict(),
+                Err(UnzipError::DirectoryWithData { index: 2, .. })
+            ));
+        }
+        let failures = Failures::new();
+        failures.fail(3, corrupt(3));
+        failures.fail_reading(2, ended(2));
+        assert!(matches!(
+            failures.verdict(),
+            Err(UnzipError::StreamEnded { offset: 2 })
+        ));
     }
 
     /// Cancelling, or a panic, stops every entry, the first one too: no failure is

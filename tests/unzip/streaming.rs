@@ -289,6 +289,30 @@ fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_total_limit_as_it_arrive
 }
 
 #[test]
+fn a_stream_cut_after_corrupt_bytes_of_an_entry_is_refused_for_the_corruption_every_time() {
+    // Entry 0's first deflate block has the reserved type 11: its writer refuses it
+    // as soon as it starts, while the reading thread finds the stream's end inside
+    // the same entry. Which thread gets there first must not change the verdict.
+    let entry = Raw {
+        method: 8,
+        data: vec![0xFF; 200_000],
+        csize: 200_000,
+        size: 400_000,
+        crc: 0,
+        ..Raw::stored("a.bin", b"")
+    };
+    let cut = build(&[entry])[..66_000].to_vec();
+    for _ in 0..100 {
+        let (dir, dest) = out();
+        let error = Unzipper::new()
+            .unzip_reader(Cursor::new(&cut), &dest)
+            .unwrap_err();
+        assert_matches!(error, E::CorruptData { index: 0, .. });
+        assert!(listing(dir.path()).is_empty());
+    }
+}
+
+#[test]
 fn progress_totals_grow_as_entries_arrive() {
     let bytes = wheel();
     let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

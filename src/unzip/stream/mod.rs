@@ -189,7 +189,8 @@ pub(crate) fn extract<R: Read>(
     let walked = walk.run();
     let (made, kept, files, spans) = (walk.made, walk.kept, walk.files, walk.spans);
     // The reader's own failure counts at the entry it was at; a writer's at a lower
-    // entry wins, so the error reported does not depend on timing.
+    // entry, or at the same one, wins (`Failures::fail_reading`), so the error
+    // reported does not depend on timing.
     let tail = match walked {
         Ok(tail) => Some(tail),
         Err(Stopped::At(index, error)) => {

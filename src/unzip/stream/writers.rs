@@ -329,7 +329,7 @@ impl Writers {
 
     /// Records a failure of the reading thread at entry `index`.
     pub(crate) fn fail(&self, index: usize, error: UnzipError) {
-        self.shared.failures.fail(index, error);
+        self.shared.failures.fail_reading(index, error);
     }
 
     /// Closes the board, waits for every writer, and returns the verdict: the first
