@@ -303,6 +303,13 @@ impl UnzipCache {
     /// [`unzip_stream`](Self::unzip_stream) with options (an expected SHA-256, a
     /// check, a copy of the archive) and how the request was answered.
     ///
+    /// The options are the build's: only a request answered [`Outcome::Built`] opened
+    /// the stream, so only it checked the hash, ran the check and kept the copy. A
+    /// request answered otherwise (the id was on disk or remembered, or another
+    /// request built it) read no byte, so it checked nothing and kept nothing; the
+    /// id is what vouches for the contents then (an id that names the archive's
+    /// hash, say), and a caller that needs the copy can look at the outcome.
+    ///
     /// # Errors
     ///
     /// As [`unzip_stream`](Self::unzip_stream).

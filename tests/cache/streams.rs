@@ -602,3 +602,39 @@ fn an_invalid_id_is_refused_without_calling_the_opener() {
     }
     assert!(!dir.path().join("cache").exists() || listing(cache.root()).is_empty());
 }
+
+#[test]
+fn a_request_answered_without_a_build_opens_nothing_so_checks_no_hash_and_keeps_no_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = wheel(3, 4);
+    let kept = dir.path().join("kept.whl");
+    let cache = UnzipCache::new(dir.path().join("cache"));
+    let hash = format!("{:x}", Sha256::digest(&bytes));
+    let options = StreamOptions::new()
+        .expect_sha256(&hash)
+        .keep_archive(&kept);
+    let (outcome, first) =
+        cache.unzip_stream_with("pkg", || Ok(Cursor::new(bytes.clone())), &options);
+    assert_eq!(outcome, Outcome::Built);
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    // Remembered, then found on disk by another cache: neither opens the stream, so
+    // a wrong hash and another copy's path change nothing.
+    let other = dir.path().join("other.whl");
+    let wrong = StreamOptions::new()
+        .expect_sha256("00".repeat(32))
+        .keep_archive(&other);
+    let fresh = UnzipCache::new(dir.path().join("cache"));
+    for (cache, expected) in [
+        (&cache, Outcome::Remembered),
+        (&fresh, Outcome::FoundOnDisk),
+    ] {
+        let (outcome, path) = cache.unzip_stream_with(
+            "pkg",
+            || -> io::Result<Cursor<Vec<u8>>> { panic!("opened without a build") },
+            &wrong,
+        );
+        assert_eq!(outcome, expected);
+        assert_eq!(path.unwrap(), *first.as_ref().unwrap());
+        assert!(!other.exists(), "no copy without a stream");
+    }
+}
