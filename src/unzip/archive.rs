@@ -164,10 +164,11 @@ impl Archive {
             archive: &self.label,
             cancelled: &never,
         };
-        // In-memory decoding needs no second buffer here: every entry streams. A write
-        // error names the member being read.
+        // In-memory decoding needs no second buffer here: every entry streams, with
+        // this thread's buffers out of its slot, since `out` may read a member too. A
+        // write error names the member being read.
         let member = Path::new(&entry.path);
-        decode::write_content(entry, &source, out, member, 0).map_err(|stop| match stop {
+        decode::write_to_caller(entry, &source, out, member).map_err(|stop| match stop {
             Stop::Failed(error) => error,
             Stop::Cancelled => unreachable!("nothing cancels a single read"),
         })?;

@@ -506,3 +506,56 @@ fn one_archive_is_read_by_many_threads_at_once_each_getting_its_members_bytes() 
         assert!(read == expected, "a thread read other bytes");
     }
 }
+
+/// A writer that, on its first write, reads another member of the same archive and
+/// extracts an archive, on the same thread: what a caller's `Write` may do.
+struct Reentrant<'a> {
+    archive: &'a Archive,
+    bytes: Vec<u8>,
+    got: Vec<u8>,
+    /// What the nested read and extraction gave: the member, and the files written.
+    nested: Option<Nested>,
+}
+
+type Nested = (Result<Vec<u8>, E>, Result<usize, E>);
+
+impl Write for Reentrant<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.nested.is_none() {
+            let member = self.archive.read("b.txt");
+            let dir = tempfile::tempdir().unwrap();
+            let archive = dir.path().join("a.zip");
+            std::fs::write(&archive, &self.bytes).unwrap();
+            let extracted = Unzipper::new()
+                .unzip(&archive, dir.path().join("out"))
+                .map(|done| done.files);
+            self.nested = Some((member, extracted));
+        }
+        self.got.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_given_to_read_to_may_read_members_and_extract_on_the_same_thread() {
+    let bytes = build(&[
+        Raw::deflated("a.txt", &b"alpha ".repeat(1000)),
+        Raw::deflated("b.txt", b"beta"),
+    ]);
+    let archive = Archive::from_bytes(bytes.clone()).unwrap();
+    let mut out = Reentrant {
+        archive: &archive,
+        bytes,
+        got: Vec::new(),
+        nested: None,
+    };
+    archive.read_to("a.txt", &mut out).unwrap();
+    assert_eq!(out.got, b"alpha ".repeat(1000));
+    let (member, extracted) = out.nested.unwrap();
+    assert_eq!(member.unwrap(), b"beta");
+    assert_eq!(extracted.unwrap(), 2);
+}

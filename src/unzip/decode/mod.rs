@@ -114,8 +114,45 @@ pub(super) fn write_content(
     }
     #[cfg(not(feature = "libdeflate"))]
     let _ = in_memory_limit;
+    stream_content(entry, source, file, path, Buffers::Borrowed)
+}
+
+/// As [`write_content`] (always streaming), into `out` that is the caller's code
+/// ([`Archive::read_to`](crate::Archive::read_to)): this thread's buffers are taken
+/// out of its slot while `out` runs, so `out` may decode on this thread too (read
+/// another member, extract an archive), where a borrow of the slot would panic.
+///
+/// # Errors
+///
+/// As [`write_content`].
+pub(crate) fn write_to_caller(
+    entry: &FileEntry,
+    source: &Source<'_>,
+    out: &mut dyn Write,
+    path: &Path,
+) -> Result<(), Stop> {
+    stream_content(entry, source, out, path, Buffers::Taken)
+}
+
+/// How a decode gets this thread's buffers: borrowed from its slot when nothing but
+/// this crate's code runs meanwhile, taken out of it when the caller's may.
+#[derive(Debug, Clone, Copy)]
+enum Buffers {
+    Borrowed,
+    Taken,
+}
+
+/// Streams `entry` from `source` through its method's driver into `file`, and checks
+/// the result.
+fn stream_content(
+    entry: &FileEntry,
+    source: &Source<'_>,
+    file: &mut dyn Write,
+    path: &Path,
+    buffers: Buffers,
+) -> Result<(), Stop> {
     let mut sink = Sink::new(file, path);
-    stream::with_scratch(|scratch| {
+    let decode = |scratch: &mut stream::Scratch| {
         let mut decoder = Decoder::new(entry, &mut scratch.inflater, &mut scratch.zstd)?;
         stream::drive(
             entry,
@@ -125,7 +162,11 @@ pub(super) fn write_content(
             &mut scratch.input,
             &mut scratch.output,
         )
-    })?;
+    };
+    match buffers {
+        Buffers::Borrowed => stream::with_scratch(decode),
+        Buffers::Taken => stream::with_scratch_taken(decode),
+    }?;
     check(entry, sink.written, sink.crc.finalize())
 }
 
