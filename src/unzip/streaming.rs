@@ -3,7 +3,6 @@
 //! The pass itself is `stream/`.
 
 use std::fmt;
-use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -106,7 +105,10 @@ impl StreamOptions {
     /// twice. `path` must not exist. The copy is published once the archive has
     /// passed every check, just before the extracted tree; if the stream fails or the
     /// archive is refused, there is no copy. (Should the tree's own rename then fail,
-    /// the copy, complete and checked, stays.) Never blocks.
+    /// the copy, complete and checked, stays.) If writing the copy fails (a full
+    /// disk), the stream is read no further than its next block, and the copy's error
+    /// is the verdict: [`UnzipError::Write`] naming `path`, unless an entry before
+    /// that block was refused first. Never blocks.
     #[must_use]
     pub fn keep_archive(mut self, path: impl AsRef<Path>) -> Self {
         self.keep_archive = Some(path.as_ref().to_owned());
@@ -259,7 +261,7 @@ impl Unzipper {
             }
             None => None,
         };
-        let copy = match (&mut copy_staging, &kept) {
+        let mut copy = match (&mut copy_staging, &kept) {
             (Some(staging), Some((_, _, _, path))) => {
                 let file = staging
                     .file_handle()
@@ -283,7 +285,8 @@ impl Unzipper {
                 hash: options.expect_sha256.is_some() || options.verify.is_some(),
                 cores: None,
             };
-            stream::extract(reader, root, settings)?
+            let streamed = stream::extract(reader, root, settings);
+            copy_failed_first(streamed, &mut copy, kept.as_ref().map(|kept| &kept.3))?
         };
         let archive = StreamedArchive {
             sha256: streamed.sha256.unwrap_or_default(),
@@ -332,6 +335,28 @@ impl Unzipper {
     }
 }
 
+/// The verdict of a stream that stopped because the archive's copy failed: the
+/// copy's own error (a full disk, say), written to `path`; any other result as it is.
+fn copy_failed_first<T>(
+    streamed: Result<T, UnzipError>,
+    copy: &mut Option<Copier>,
+    path: Option<&PathBuf>,
+) -> Result<T, UnzipError> {
+    match streamed {
+        Err(error) if stream::CopyStopped::is(&error) => {
+            let (Some(copier), Some(path)) = (copy.take(), path) else {
+                return Err(error);
+            };
+            match copier.finish() {
+                Err(source) => Err(UnzipError::write(path)(source)),
+                // Cannot happen: the copier stops taking blocks only when it failed.
+                Ok(()) => Err(error),
+            }
+        }
+        other => other,
+    }
+}
+
 /// The thread that writes the archive's bytes to the staging file of
 /// [`StreamOptions::keep_archive`] as they arrive (the reading thread hands each block
 /// over and goes on). Dropping it waits for the thread.
@@ -341,7 +366,7 @@ struct Copier {
 }
 
 impl Copier {
-    fn start(mut file: File, path: &Path) -> Result<Copier, UnzipError> {
+    fn start(mut file: impl Write + Send + 'static, path: &Path) -> Result<Copier, UnzipError> {
         let (sender, blocks) = unbounded::<Arc<Block>>();
         let thread = std::thread::Builder::new()
             .name("inflight-archive-copy".into())
@@ -396,4 +421,132 @@ fn kept_archive_dir(path: &Path) -> Result<(Dir, String, std::ffi::OsString, Pat
     };
     let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
     Ok((parent, staging_stem(name), name.to_owned(), path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Cursor, Read, Write};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    use crossbeam_channel::{Receiver, Sender, bounded};
+
+    use super::*;
+    use crate::Limits;
+
+    /// A copy's file on a disk that fills after `room` bytes; says it failed when the
+    /// copier drops it, which is after the copier stopped taking blocks.
+    struct Full {
+        room: usize,
+        failed: Option<Sender<()>>,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() > self.room {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+            }
+            self.room -= buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Drop for Full {
+        fn drop(&mut self) {
+            if let Some(failed) = self.failed.take() {
+                let _ = failed.send(());
+            }
+        }
+    }
+
+    /// A download that stops after `pause_at` bytes until the copy has failed, and
+    /// counts what it handed out.
+    struct Paused {
+        bytes: Cursor<Vec<u8>>,
+        pause_at: u64,
+        copy_failed: Receiver<()>,
+        read: Arc<AtomicU64>,
+    }
+
+    impl Read for Paused {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.bytes.position() >= self.pause_at {
+                // The first time, until the copier has gone; then at once.
+                let _ = self.copy_failed.recv_timeout(Duration::from_secs(60));
+            }
+            let n = self.bytes.read(buf)?;
+            self.read.fetch_add(n as u64, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    /// 40 stored files of 64 KiB: 2.5 MiB, 40 blocks of the stream.
+    fn archive() -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..40u8 {
+            zip.start_file(format!("f{i}.bin"), stored).unwrap();
+            zip.write_all(&vec![i; 64 << 10]).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// The copy of the archive fails (a full disk): the stream stops at the next block
+    /// instead of being read to its end, and the copy's error is the verdict.
+    #[test]
+    fn a_copy_that_fails_stops_the_stream_and_its_error_is_the_verdict() {
+        let bytes = archive();
+        let dir = tempfile::tempdir().unwrap();
+        let root = Dir::open(dir.path()).unwrap();
+        let kept = PathBuf::from("kept.whl");
+        let (failed, copy_failed) = bounded(1);
+        let full = Full {
+            room: 100 << 10,
+            failed: Some(failed),
+        };
+        let mut copy = Some(Copier::start(full, &kept).unwrap());
+        let read = Arc::new(AtomicU64::new(0));
+        let stream = Paused {
+            bytes: Cursor::new(bytes.clone()),
+            pause_at: 256 << 10,
+            copy_failed,
+            read: Arc::clone(&read),
+        };
+        let label = Label {
+            archive: Arc::from(Path::new("test.zip")),
+            id: None,
+        };
+        let settings = Settings {
+            limits: &Limits::default(),
+            base_len: dir.path().as_os_str().len(),
+            needs_chmod: false,
+            durable: false,
+            progress: None,
+            label: &label,
+            copy: copy.as_ref().and_then(|copy| copy.sender.clone()),
+            hash: false,
+            cores: None,
+        };
+        let streamed = stream::extract(stream, &root, settings);
+        let error = copy_failed_first(streamed, &mut copy, Some(&kept)).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                UnzipError::Write { ref path, ref source }
+                    if *path == kept && source.kind() == io::ErrorKind::StorageFull
+            ),
+            "{error:?}"
+        );
+        let read = read.load(Ordering::Relaxed);
+        assert!(
+            read <= (256 << 10) + (64 << 10),
+            "read {read} of {} bytes",
+            bytes.len()
+        );
+    }
 }

@@ -19,6 +19,30 @@ pub(crate) enum InputError {
     Ended { offset: u64 },
 }
 
+/// Why a stream stopped at a block: the copy of the archive's bytes failed, and its
+/// own error says why.
+#[derive(Debug)]
+pub(crate) struct CopyStopped;
+
+impl std::fmt::Display for CopyStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the copy of the archive failed")
+    }
+}
+
+impl std::error::Error for CopyStopped {}
+
+impl CopyStopped {
+    /// Whether `error` is a stream stopped for a failed copy.
+    pub(crate) fn is(error: &crate::unzip::UnzipError) -> bool {
+        matches!(
+            error,
+            crate::unzip::UnzipError::StreamRead { source, .. }
+                if source.get_ref().is_some_and(|inner| inner.is::<CopyStopped>())
+        )
+    }
+}
+
 /// The stream and a cursor over it.
 pub(crate) struct Input<'p, R> {
     reader: R,
@@ -241,10 +265,16 @@ impl<'p, R: Read> Input<'p, R> {
         }
         let block = Arc::new(block);
         if let Some(copy) = &self.copy {
-            // The copier gives up only when its own write failed; that error is
-            // reported when the copy is finished, so the stream goes on here.
+            // The copier gives up only when its own write failed (a full disk, say):
+            // the archive is refused then, so reading on would download the rest for
+            // nothing. The stream stops here; the copier's own error is the verdict
+            // (`streaming.rs` puts it in place of this one).
             if copy.send(Arc::clone(&block)).is_err() {
                 self.copy = None;
+                return Err(InputError::Read {
+                    offset: self.offset,
+                    source: io::Error::other(CopyStopped),
+                });
             }
         }
         self.current = Some(block);

@@ -68,6 +68,7 @@ use rustc_hash::FxHashSet;
 pub(crate) use self::blocks::Block;
 use self::blocks::{BLOCK_LEN, Pool};
 use self::check::{StreamedFile, compare, compare_spans};
+pub(crate) use self::input::CopyStopped;
 use self::input::{Input, InputError};
 use self::local::{LocalEntry, Rules};
 use self::writers::{Content, Job, Writers};
