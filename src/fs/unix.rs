@@ -198,6 +198,22 @@ impl Dir {
         )?))
     }
 
+    /// Opens the regular file `name` (one component) for reading. A link there is an
+    /// error, never followed, and so is anything but a regular file.
+    pub(crate) fn open_file(&self, name: impl AsRef<OsStr>) -> io::Result<File> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let file = File::from(rustix::fs::openat(
+            &self.fd,
+            name.as_ref(),
+            flags,
+            Mode::empty(),
+        )?);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        Ok(file)
+    }
+
     /// Whether `name` still names the open `file` (the same device and inode).
     pub(crate) fn names_file(&self, name: impl AsRef<OsStr>, file: &File) -> io::Result<bool> {
         let name = name.as_ref();

@@ -169,6 +169,24 @@ impl Dir {
         Ok(file)
     }
 
+    /// Opens the regular file `name` (one component) for reading. A link there is an
+    /// error, never followed, and so is anything but a regular file.
+    pub(crate) fn open_file(&self, name: impl AsRef<OsStr>) -> io::Result<File> {
+        let path = self.join(name.as_ref());
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(&path)?;
+        let file_type = file.metadata()?.file_type();
+        if file_type.is_symlink() {
+            return Err(not_followed(&path));
+        }
+        if !file_type.is_file() {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        Ok(file)
+    }
+
     /// Whether `name` still names the open `file`. A file being deleted cannot be
     /// opened (access denied): it is not named any more.
     pub(crate) fn names_file(&self, name: impl AsRef<OsStr>, file: &File) -> io::Result<bool> {

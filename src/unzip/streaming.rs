@@ -12,7 +12,7 @@ use crossbeam_channel::{Sender, unbounded};
 
 use super::stream::{self, Block, Settings};
 use super::{Destination, Extracted, Label, UnzipError, Unzipper, staging_stem};
-use crate::fs::{Dir, FsError, Staging};
+use crate::fs::{Dir, Found, FsError, Staging};
 
 /// A check an installer runs on a streamed archive before anything is published.
 type Verify = Arc<
@@ -102,13 +102,22 @@ impl StreamOptions {
     /// Also writes the archive's bytes, as they arrive, to a new file at `path`
     /// (through a staging file beside it, published by a rename that never replaces
     /// anything): an installer caches the wheel it downloads without downloading it
-    /// twice. `path` must not exist. The copy is published once the archive has
-    /// passed every check, just before the extracted tree; if the stream fails or the
-    /// archive is refused, there is no copy. (Should the tree's own rename then fail,
-    /// the copy, complete and checked, stays.) If writing the copy fails (a full
-    /// disk), the stream is read no further than its next block, and the copy's error
-    /// is the verdict: [`UnzipError::Write`] naming `path`, unless an entry before
-    /// that block was refused first. Never blocks.
+    /// twice. The copy is published once the archive has passed every check, just
+    /// before the extracted tree; if the stream fails or the archive is refused, there
+    /// is no copy. (Should the tree's own rename then fail, the copy, complete and
+    /// checked, stays.) If writing the copy fails (a full disk), the stream is read no
+    /// further than its next block, and the copy's error is the verdict:
+    /// [`UnzipError::Write`] naming `path`, unless an entry before that block was
+    /// refused first. Never blocks.
+    ///
+    /// `path` must not exist, or be a regular file holding exactly the archive's
+    /// bytes: the copy a request published before it was stopped (its process killed
+    /// between the copy's rename and the tree's), which stays as it is, so a retry
+    /// succeeds. Anything else there is [`UnzipError::DestinationExists`]: a link or a
+    /// directory before the stream is read, other bytes once it has been. A process
+    /// killed while it streams leaves the copy's staging file and its lock beside
+    /// `path` (`.<name>.staging-<n>` and `.<name>.staging-<n>.lock`); the next copy
+    /// to `path` removes them.
     #[must_use]
     pub fn keep_archive(mut self, path: impl AsRef<Path>) -> Self {
         self.keep_archive = Some(path.as_ref().to_owned());
@@ -256,13 +265,13 @@ impl Unzipper {
             None => None,
         };
         let mut copy_staging = match &kept {
-            Some((parent, stem, _, _)) => {
-                Some(Staging::file_in_slot(parent, stem).map_err(UnzipError::from_fs)?)
+            Some(kept) => {
+                Some(Staging::file_in_slot(&kept.parent, &kept.stem).map_err(UnzipError::from_fs)?)
             }
             None => None,
         };
         let mut copy = match (&mut copy_staging, &kept) {
-            (Some(staging), Some((_, _, _, path))) => {
+            (Some(staging), Some(KeptArchive { path, .. })) => {
                 let file = staging
                     .file_handle()
                     .expect("a file staging")
@@ -281,12 +290,15 @@ impl Unzipper {
                 progress: self.progress.clone(),
                 label,
                 copy: copy.as_ref().and_then(|copy| copy.sender.clone()),
-                // SHA-256 runs at 1-2 GB/s: only when someone looks at it.
-                hash: options.expect_sha256.is_some() || options.verify.is_some(),
+                // SHA-256 runs at 1-2 GB/s: only when someone looks at it (a copy
+                // already at the copy's path is compared by it).
+                hash: options.expect_sha256.is_some()
+                    || options.verify.is_some()
+                    || kept.as_ref().is_some_and(|kept| kept.exists),
                 cores: None,
             };
             let streamed = stream::extract(reader, root, settings);
-            copy_failed_first(streamed, &mut copy, kept.as_ref().map(|kept| &kept.3))?
+            copy_failed_first(streamed, &mut copy, kept.as_ref().map(|kept| &kept.path))?
         };
         let archive = StreamedArchive {
             sha256: streamed.sha256.unwrap_or_default(),
@@ -314,17 +326,26 @@ impl Unzipper {
             }
             root.sync().map_err(UnzipError::write(root.path()))?;
         }
-        if let (Some(copy), Some(staging), Some((_, _, name, path))) = (copy, copy_staging, &kept) {
+        if let (Some(copy), Some(staging), Some(kept)) = (copy, copy_staging, &kept) {
+            let path = &kept.path;
             copy.finish().map_err(UnzipError::write(path))?;
             if self.durable {
                 staging.sync_all().map_err(UnzipError::from_fs)?;
             }
-            staging
-                .publish(name, self.durable)
-                .map_err(|error| match error {
-                    FsError::Exists { .. } => UnzipError::DestinationExists { dest: path.clone() },
-                    other => UnzipError::from_fs(other),
-                })?;
+            match staging.publish(&kept.name, self.durable) {
+                Ok(()) => {}
+                // This archive's own bytes there already (a copy published by a request
+                // that was stopped before its tree was): they stand, and ours, the same
+                // bytes, are removed with the staging file.
+                Err(FsError::Exists { .. })
+                    if streamed.sha256.is_some_and(|sha256| {
+                        same_copy(&kept.parent, &kept.name, &sha256).unwrap_or(false)
+                    }) => {}
+                Err(FsError::Exists { .. }) => {
+                    return Err(UnzipError::DestinationExists { dest: path.clone() });
+                }
+                Err(other) => return Err(UnzipError::from_fs(other)),
+            }
         }
         Ok(Extracted {
             dest: root.path().to_owned(),
@@ -404,23 +425,59 @@ impl Drop for Copier {
 }
 
 /// Where the archive's copy goes: its parent directory, the stem of its staging slot,
-/// its name and its path. Refuses a path that exists.
-fn kept_archive_dir(path: &Path) -> Result<(Dir, String, std::ffi::OsString, PathBuf), UnzipError> {
+/// its name, its path, and whether a regular file is there already (a copy an earlier
+/// request published, if its bytes are the archive's: see [`same_copy`]). Refuses a
+/// path that is anything else (a link, never followed; a directory).
+fn kept_archive_dir(path: &Path) -> Result<KeptArchive, UnzipError> {
     let invalid = || UnzipError::InvalidDestination {
         dest: path.to_owned(),
     };
     let name = path.file_name().ok_or_else(invalid)?;
-    if path.symlink_metadata().is_ok() {
-        return Err(UnzipError::DestinationExists {
-            dest: path.to_owned(),
-        });
-    }
     let parent_path = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
-    Ok((parent, staging_stem(name), name.to_owned(), path.to_owned()))
+    let exists = match parent.stat(name).map_err(UnzipError::write(path))? {
+        Found::Missing => false,
+        Found::File => true,
+        _ => {
+            return Err(UnzipError::DestinationExists {
+                dest: path.to_owned(),
+            });
+        }
+    };
+    Ok(KeptArchive {
+        stem: staging_stem(name),
+        parent,
+        name: name.to_owned(),
+        path: path.to_owned(),
+        exists,
+    })
+}
+
+/// Where the archive's copy goes ([`kept_archive_dir`]).
+struct KeptArchive {
+    parent: Dir,
+    stem: String,
+    name: std::ffi::OsString,
+    path: PathBuf,
+    exists: bool,
+}
+
+/// Whether the regular file `name` in `parent` holds exactly the bytes whose SHA-256
+/// is `sha256`: a copy of this very archive that an earlier request published before
+/// it was stopped (its process killed between the copy's rename and the tree's), which
+/// may stand instead of this one. A link is never followed.
+fn same_copy(parent: &Dir, name: &std::ffi::OsStr, sha256: &[u8; 32]) -> std::io::Result<bool> {
+    use sha2::{Digest, Sha256};
+    let mut file = match parent.open_file(name) {
+        Ok(file) => file,
+        Err(_) => return Ok(false),
+    };
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash)?;
+    Ok(<[u8; 32]>::from(hash.finalize()) == *sha256)
 }
 
 #[cfg(test)]

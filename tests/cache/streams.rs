@@ -638,3 +638,21 @@ fn a_request_answered_without_a_build_opens_nothing_so_checks_no_hash_and_keeps_
         assert!(!other.exists(), "no copy without a stream");
     }
 }
+
+#[test]
+fn a_copy_left_by_a_request_stopped_before_its_tree_does_not_block_the_id() {
+    // The state a process killed between the copy's rename and the tree's leaves: the
+    // copy in place, no entry. The next request builds the id and keeps that copy.
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = wheel(4, 5);
+    let kept = dir.path().join("pkg.whl");
+    std::fs::write(&kept, &bytes).unwrap();
+    let cache = UnzipCache::new(dir.path().join("cache"));
+    let options = StreamOptions::new().keep_archive(&kept);
+    let (outcome, path) =
+        cache.unzip_stream_with("pkg", || Ok(Cursor::new(bytes.clone())), &options);
+    assert_eq!(outcome, Outcome::Built);
+    assert_eq!(read_tree(&path.unwrap()), contents(4, 5));
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    assert_eq!(listing(dir.path()), ["cache", "pkg.whl"]);
+}

@@ -226,7 +226,7 @@ fn the_archive_s_bytes_are_kept_beside_the_tree_and_only_on_success() {
         .unwrap_err();
     assert_matches!(error, E::StreamEnded { .. });
     assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
-    // A copy that would replace a file is refused before reading.
+    // A copy that would replace another file is refused, and publishes nothing.
     let (dir, dest) = out();
     let taken = dir.path().join("taken.whl");
     std::fs::write(&taken, b"someone's").unwrap();
@@ -239,6 +239,43 @@ fn the_archive_s_bytes_are_kept_beside_the_tree_and_only_on_success() {
         .unwrap_err();
     assert_matches!(error, E::DestinationExists { ref dest } if *dest == taken);
     assert_eq!(std::fs::read(&taken).unwrap(), b"someone's");
+    assert_eq!(listing(dir.path()), ["taken.whl"]);
+}
+
+#[test]
+fn a_copy_of_the_same_archive_already_in_place_stands_so_a_stopped_request_can_be_retried() {
+    // A request killed between the copy's rename and the tree's leaves the copy and no
+    // tree: the retry streams the archive again and keeps the copy there.
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let kept = dir.path().join("pkg-1.0-py3-none-any.whl");
+    std::fs::write(&kept, &bytes).unwrap();
+    Unzipper::new()
+        .unzip_reader_with(
+            Cursor::new(&bytes),
+            &dest,
+            &StreamOptions::new().keep_archive(&kept),
+        )
+        .unwrap();
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    assert_eq!(read_tree(&dest).len(), 4);
+    assert_eq!(listing(dir.path()), ["dest", "pkg-1.0-py3-none-any.whl"]);
+    // A link to the same bytes is not followed: refused before the stream is read.
+    #[cfg(unix)]
+    {
+        let (dir, dest) = out();
+        let link = dir.path().join("link.whl");
+        std::os::unix::fs::symlink(&kept, &link).unwrap();
+        let error = Unzipper::new()
+            .unzip_reader_with(
+                Cursor::new(&bytes),
+                &dest,
+                &StreamOptions::new().keep_archive(&link),
+            )
+            .unwrap_err();
+        assert_matches!(error, E::DestinationExists { dest: ref at } if *at == link);
+        assert_eq!(listing(dir.path()), ["link.whl"]);
+    }
 }
 
 #[test]
