@@ -11,7 +11,7 @@ use inflight::{Limits, StreamOptions, UnzipError as E, Unzipper};
 use sha2::{Digest, Sha256};
 
 use crate::assert_matches;
-use crate::common::{listing, read_tree, secs, within};
+use crate::common::{listing, read_tree, secs, tree, within};
 use crate::forge::{Raw, build};
 use crate::round_trip::semi_compressible;
 
@@ -659,4 +659,50 @@ fn a_corrupt_large_entry_on_a_thread_of_its_own_refuses_the_stream_and_leaves_no
         assert_matches!(error, E::CrcMismatch { index: 4, .. });
         assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
     }
+}
+
+/// The stream makes directories through handles of the ones it made last: down a
+/// path deeper than it holds handles for, back up to cousins at every level, to a
+/// sibling tree, and to directories named only by a file's path or by an entry of
+/// their own, in any order. The tree is the seekable path's, directory for directory.
+#[test]
+fn directories_made_down_up_and_across_a_deep_tree_are_the_seekable_tree() {
+    let deep: String = (0..40).map(|level| format!("d{level}/")).collect();
+    let mut names: Vec<String> = Vec::new();
+    for cut in (1..=40).rev().step_by(3) {
+        // A file at every third level on the way back up, then a cousin of it.
+        let at: String = deep.split_inclusive('/').take(cut).collect();
+        names.push(format!("{at}f{cut}"));
+        names.push(format!("{at}cousin{cut}/g"));
+    }
+    names.push("d0/d1/d2/new/".to_owned());
+    names.push("other/x/y/z".to_owned());
+    names.push("d0/d1/late/w".to_owned());
+    names.push("other/x/".to_owned());
+    names.push("top".to_owned());
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for name in &names {
+        if let Some(dir) = name.strip_suffix('/') {
+            zip.add_directory(dir, zip::write::SimpleFileOptions::default())
+                .unwrap();
+        } else {
+            zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, name.as_bytes()).unwrap();
+        }
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    let (seekable_dir, seekable) = out();
+    let archive = seekable_dir.path().join("a.zip");
+    std::fs::write(&archive, &bytes).unwrap();
+    Unzipper::new().unzip(&archive, &seekable).unwrap();
+    let (_dir, dest) = out();
+    Unzipper::new()
+        .unzip_reader(Stream::new(&bytes, 4096), &dest)
+        .unwrap();
+    let streamed = tree(&dest);
+    assert_eq!(streamed, tree(&seekable));
+    assert!(streamed.contains_key(&format!("{}cousin1/g", "d0/")));
+    assert!(streamed.contains_key(&format!("{deep}f40")));
+    assert_eq!(streamed.get("d0/d1/d2/new"), Some(&None), "a directory");
 }
