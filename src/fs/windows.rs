@@ -123,15 +123,6 @@ impl Dir {
         fs::create_dir(self.join(name))
     }
 
-    /// Creates the directory at the relative path `rel`, after checking that every
-    /// component of its parent is a plain directory.
-    pub(crate) fn make_dir_beneath(&self, rel: &str, _exact_mode: bool) -> io::Result<()> {
-        if let Some((parent, _)) = rel.rsplit_once('/') {
-            self.check_dirs(parent)?;
-        }
-        fs::create_dir(self.join(rel))
-    }
-
     /// Creates a new file at the relative path `rel` for writing; the final component
     /// is never followed (the parents were checked when they were made).
     pub(crate) fn create_file_beneath(&self, rel: &str, _mode: u32) -> io::Result<File> {

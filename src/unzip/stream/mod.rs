@@ -79,7 +79,7 @@ use super::plan::{self, FileEntry, Plan};
 use super::progress::{Label, ProgressFn, Tracker};
 use super::source::Sparse;
 use super::tree::Tree;
-use crate::fs::Dir;
+use crate::fs::{Dir, DirChain};
 use crate::unzip::format::{central, end, local_header};
 
 /// The most bytes of records (local headers, data descriptors, a directory's data,
@@ -181,7 +181,7 @@ pub(crate) fn extract<R: Read>(
         },
         needs_chmod: settings.needs_chmod,
         made: FxHashSet::default(),
-        chain: Chain::default(),
+        chain: DirChain::new(root),
         kept: Vec::new(),
         kept_len: 0,
         files: HashMap::new(),
@@ -299,8 +299,8 @@ struct Walk<'a, 'p, R> {
     needs_chmod: bool,
     /// Directories made so far.
     made: FxHashSet<String>,
-    /// Handles of the directories on the path made last.
-    chain: Chain,
+    /// Makes the directories, through handles of the ones made last.
+    chain: DirChain<'a>,
     /// Bytes kept for the check, at their offsets, and how many.
     kept: Vec<(u64, Vec<u8>)>,
     kept_len: usize,
@@ -489,9 +489,8 @@ impl<R: Read> Walk<'_, '_, R> {
     }
 
     /// Makes the directory `path` and every missing parent, descending from the
-    /// deepest one already made through handles: two calls per level, however deep,
-    /// and no walk from the root when that directory is on the path made last
-    /// ([`Chain`]).
+    /// deepest one already made ([`DirChain`]: through the handles of the directories
+    /// made last, mostly without opening anything from the root).
     fn make_dirs(&mut self, path: &str) -> Result<(), UnzipError> {
         if self.made.contains(path) {
             return Ok(());
@@ -505,85 +504,18 @@ impl<R: Read> Walk<'_, '_, R> {
                 break;
             }
         }
-        let root_path = self.root.path().to_owned();
-        let error = |at: &str| {
-            let path = root_path.join(at);
-            move |source| UnzipError::Write { path, source }
-        };
-        let base = &path[..made_len];
-        self.chain.reach(self.root, base).map_err(error(base))?;
-        let start = if base.is_empty() { 0 } else { made_len + 1 };
+        let start = if made_len == 0 { 0 } else { made_len + 1 };
         let mut end = start;
         for component in path[start..].split('/') {
             end += component.len();
             let here = &path[..end];
-            let dir = self.chain.last().unwrap_or(self.root);
-            dir.make_dir(component).map_err(error(here))?;
-            let child = dir.open_dir(component).map_err(error(here))?;
-            if self.needs_chmod {
-                child.set_dir_mode().map_err(error(here))?;
-            }
+            self.chain
+                .make(here, self.needs_chmod)
+                .map_err(UnzipError::write(&self.root.path().join(here)))?;
             self.made.insert(here.to_owned());
-            self.chain.push(here, child);
             end += 1;
         }
         Ok(())
-    }
-}
-
-/// Handles of the directories on the path made last, deepest last: an archive lists
-/// its directories depth first, so the next one to make is mostly a child of one of
-/// them (`django/conf/locale/af/LC_MESSAGES`, then `django/conf/locale/ar/...`), and
-/// is made through the handle without opening its parent from the root again. Each
-/// handle is of a directory this extraction made and opened without following a
-/// link, and each held is an ancestor of the next. At most [`Chain::DEPTH`] are
-/// held, the deepest.
-#[derive(Default)]
-struct Chain {
-    dirs: std::collections::VecDeque<(String, Dir)>,
-}
-
-impl Chain {
-    /// The most handles held: a path deeper than that opens its upper part from the
-    /// root, as if no handle were held.
-    const DEPTH: usize = 16;
-
-    /// The deepest handle, if any.
-    fn last(&self) -> Option<&Dir> {
-        self.dirs.back().map(|(_, dir)| dir)
-    }
-
-    /// Leaves the chain ending at `base` (a directory made, or the root if empty):
-    /// drops the handles not on its way and opens it if the chain does not end there.
-    fn reach(&mut self, root: &Dir, base: &str) -> std::io::Result<()> {
-        // Keep the ancestors of `base` (and `base` itself).
-        while let Some((path, _)) = self.dirs.back() {
-            let above = base
-                .strip_prefix(path.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-            if above {
-                break;
-            }
-            self.dirs.pop_back();
-        }
-        if base.is_empty() || self.dirs.back().is_some_and(|(path, _)| path == base) {
-            return Ok(());
-        }
-        // Opened from the deepest ancestor held (or from the root): a path made before.
-        let opened = match self.dirs.back() {
-            Some((path, dir)) => dir.open_dir_beneath(&base[path.len() + 1..])?,
-            None => root.open_dir_beneath(base)?,
-        };
-        self.push(base, opened);
-        Ok(())
-    }
-
-    /// Holds `dir`, the directory at `path`, below the deepest one held.
-    fn push(&mut self, path: &str, dir: Dir) {
-        if self.dirs.len() == Self::DEPTH {
-            self.dirs.pop_front();
-        }
-        self.dirs.push_back((path.to_owned(), dir));
     }
 }
 
