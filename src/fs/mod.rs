@@ -18,7 +18,6 @@
 //! | `slots.rs`    | staging slots beside a destination, and the sweep of dead ones        |
 //! | `entry.rs`    | `root/<id>` built once across processes (the [`DiskCache`](crate::DiskCache) protocol) |
 //! | `staging.rs`  | [`Staging`]: a directory or file being filled, published or removed   |
-//! | `chain.rs`    | [`DirChain`]: trees of directories made through handles, not paths    |
 //! | `error.rs`    | [`FsError`]                                                          |
 //!
 //! The protocols (`lock`, `slots`, `entry`) are generic over [`Space`](space::Space), so the shuttle
@@ -26,7 +25,6 @@
 //! which processes die between any two calls (`cfg(shuttle)` exposes them as
 //! `inflight::model`).
 
-mod chain;
 pub(crate) mod entry;
 mod error;
 pub(crate) mod lock;
@@ -43,7 +41,6 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use self::windows::Dir;
 
-pub(crate) use self::chain::DirChain;
 pub use self::error::FsError;
 pub(crate) use self::staging::Staging;
 

@@ -156,6 +156,27 @@ impl Dir {
         Ok(())
     }
 
+    /// Creates the directory at the relative path `rel`, whose parent must exist; no
+    /// link is followed on the way to the parent. With `exact_mode`, it gets exactly
+    /// 0o755 whatever the umask.
+    pub(crate) fn make_dir_beneath(&self, rel: &str, exact_mode: bool) -> io::Result<()> {
+        let (parent, name) = split_last(rel);
+        let opened;
+        let parent_fd = match parent {
+            Some(parent) => {
+                opened = self.open_beneath(parent, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
+                opened.as_fd()
+            }
+            None => self.fd.as_fd(),
+        };
+        rustix::fs::mkdirat(parent_fd, name, mode(DIR_MODE))?;
+        if exact_mode {
+            let dir = open_dir_at(parent_fd, OsStr::new(name))?;
+            rustix::fs::fchmod(&dir, mode(DIR_MODE))?;
+        }
+        Ok(())
+    }
+
     /// Creates a new file at the relative path `rel` for writing, with `file_mode`
     /// minus the umask. Fails if anything is there already (`O_EXCL`), and no link is
     /// followed in any component.

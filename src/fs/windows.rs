@@ -7,7 +7,7 @@
 //! | call                 | how it refuses to follow a link (symbolic link or junction)            |
 //! |----------------------|------------------------------------------------------------------------|
 //! | one component        | `FILE_FLAG_OPEN_REPARSE_POINT` on opens; the type checked before use   |
-//! | a relative path      | every component checked to be a plain directory when it is opened; a directory made in one only once its path is checked to lead to it still; files are opened with `FILE_FLAG_OPEN_REPARSE_POINT` |
+//! | a relative path      | every component checked to be a plain directory when a directory is made; files are opened with `FILE_FLAG_OPEN_REPARSE_POINT` |
 //! | identity             | volume serial number and file index (the `same-file` crate)            |
 //! | removal              | a link is removed itself; std's `remove_dir_all` never enters one      |
 //! | rename               | a directory rename never replaces; a file is hard-linked, then unlinked |
@@ -117,15 +117,19 @@ impl Dir {
         Dir::open(&self.join(rel))
     }
 
-    /// Creates the directory `name` (one component), once this directory's path is
-    /// checked to lead to this very directory still: a directory on the way swapped
-    /// for a link or junction since it was opened is an error, not followed.
+    /// Creates the directory `name` (one component).
     pub(crate) fn make_dir(&self, name: impl AsRef<OsStr>) -> io::Result<()> {
         let name = name.as_ref();
-        if Handle::from_path(&self.path)? != self.handle {
-            return Err(not_followed(&self.path));
-        }
         fs::create_dir(self.join(name))
+    }
+
+    /// Creates the directory at the relative path `rel`, after checking that every
+    /// component of its parent is a plain directory.
+    pub(crate) fn make_dir_beneath(&self, rel: &str, _exact_mode: bool) -> io::Result<()> {
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            self.check_dirs(parent)?;
+        }
+        fs::create_dir(self.join(rel))
     }
 
     /// Creates a new file at the relative path `rel` for writing; the final component

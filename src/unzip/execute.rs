@@ -56,7 +56,7 @@ use super::failures::Failures;
 use super::plan::{FileEntry, Plan};
 use super::platform;
 use super::progress::Tracker;
-use crate::fs::{Dir, DirChain};
+use crate::fs::Dir;
 
 /// Which file is next, and how many helpers are taking files.
 struct Board {
@@ -105,22 +105,23 @@ pub(crate) struct FileJobs {
 /// per ten files), `mkdir` on one parent serialises on that parent's inode lock in
 /// the kernel anyway, and creating them all up front lets each file job do a single
 /// `open` instead of a `create_dir_all` that would `stat` every ancestor and race
-/// with its siblings. Each `mkdir` is relative to its parent, reached without
-/// following a link, mostly through a handle of a directory made just before
-/// ([`DirChain`]) rather than from `root`.
+/// with its siblings. Each `mkdir` is relative to its parent, reached from `root`
+/// without following a link.
 pub(crate) fn create_dirs(
     plan: &Plan,
     root: &Dir,
     needs_chmod: Option<bool>,
 ) -> Result<bool, UnzipError> {
     let mut needs_chmod = needs_chmod;
-    let mut chain = DirChain::new(root);
     for dir in plan.dirs.paths() {
         let path = root.path().join(&dir);
         let exact = needs_chmod.unwrap_or(false);
-        chain.make(&dir, exact).map_err(UnzipError::write(&path))?;
+        root.make_dir_beneath(&dir, exact)
+            .map_err(UnzipError::write(&path))?;
         if needs_chmod.is_none() {
-            let made = chain.last().map_err(UnzipError::write(&path))?;
+            let made = root
+                .open_dir_beneath(&dir)
+                .map_err(UnzipError::write(&path))?;
             let strips = made.permissions().map_err(UnzipError::write(&path))? & 0o777 != 0o755;
             if strips {
                 made.set_dir_mode().map_err(UnzipError::write(&path))?;

@@ -79,7 +79,7 @@ use super::plan::{self, FileEntry, Plan};
 use super::progress::{Label, ProgressFn, Tracker};
 use super::source::Sparse;
 use super::tree::Tree;
-use crate::fs::{Dir, DirChain};
+use crate::fs::Dir;
 use crate::unzip::format::{central, end, local_header};
 
 /// The most bytes of records (local headers, data descriptors, a directory's data,
@@ -181,7 +181,6 @@ pub(crate) fn extract<R: Read>(
         },
         needs_chmod: settings.needs_chmod,
         made: FxHashSet::default(),
-        chain: DirChain::new(root),
         kept: Vec::new(),
         kept_len: 0,
         files: HashMap::new(),
@@ -299,8 +298,6 @@ struct Walk<'a, 'p, R> {
     needs_chmod: bool,
     /// Directories made so far.
     made: FxHashSet<String>,
-    /// Makes the directories, through handles of the ones made last.
-    chain: DirChain<'a>,
     /// Bytes kept for the check, at their offsets, and how many.
     kept: Vec<(u64, Vec<u8>)>,
     kept_len: usize,
@@ -489,8 +486,8 @@ impl<R: Read> Walk<'_, '_, R> {
     }
 
     /// Makes the directory `path` and every missing parent, descending from the
-    /// deepest one already made ([`DirChain`]: through the handles of the directories
-    /// made last, mostly without opening anything from the root).
+    /// deepest one already made through handles: one `openat2` of that one, then a
+    /// `mkdirat` per level and an `openat` per level but the last, however deep.
     fn make_dirs(&mut self, path: &str) -> Result<(), UnzipError> {
         if self.made.contains(path) {
             return Ok(());
@@ -504,14 +501,35 @@ impl<R: Read> Walk<'_, '_, R> {
                 break;
             }
         }
-        let start = if made_len == 0 { 0 } else { made_len + 1 };
+        let root_path = self.root.path().to_owned();
+        let error = |at: &str| {
+            let path = root_path.join(at);
+            move |source| UnzipError::Write { path, source }
+        };
+        let base = &path[..made_len];
+        // The deepest directory made, then each one made below it: opened only to
+        // make the next one in it or to set its mode, and only for this call, so a
+        // directory is always reached from the root when the walk comes back to it.
+        let mut held: Option<Dir> = if base.is_empty() {
+            None
+        } else {
+            Some(self.root.open_dir_beneath(base).map_err(error(base))?)
+        };
+        let start = if base.is_empty() { 0 } else { made_len + 1 };
         let mut end = start;
         for component in path[start..].split('/') {
             end += component.len();
             let here = &path[..end];
-            self.chain
-                .make(here, self.needs_chmod)
-                .map_err(UnzipError::write(&self.root.path().join(here)))?;
+            let at = held.as_ref().unwrap_or(self.root);
+            at.make_dir(component).map_err(error(here))?;
+            let last = end == path.len();
+            if self.needs_chmod || !last {
+                let child = at.open_dir(component).map_err(error(here))?;
+                if self.needs_chmod {
+                    child.set_dir_mode().map_err(error(here))?;
+                }
+                held = Some(child);
+            }
             self.made.insert(here.to_owned());
             end += 1;
         }
