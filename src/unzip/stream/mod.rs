@@ -486,8 +486,9 @@ impl<R: Read> Walk<'_, '_, R> {
     }
 
     /// Makes the directory `path` and every missing parent, descending from the
-    /// deepest one already made through handles: one `openat2` of that one, then a
-    /// `mkdirat` per level and an `openat` per level but the last, however deep.
+    /// deepest one already made through handles: one `openat2` of that one (none for
+    /// the root), then a `mkdirat` per level and an `openat` per level but the last
+    /// (that one too when its mode must be set), however deep.
     fn make_dirs(&mut self, path: &str) -> Result<(), UnzipError> {
         if self.made.contains(path) {
             return Ok(());
