@@ -199,9 +199,11 @@ impl Dir {
     }
 
     /// Opens the regular file `name` (one component) for reading. A link there is an
-    /// error, never followed, and so is anything but a regular file.
+    /// error, never followed, and so is anything but a regular file; a FIFO put there
+    /// is refused at once (`O_NONBLOCK`, which changes nothing for a regular file)
+    /// instead of waiting for a writer.
     pub(crate) fn open_file(&self, name: impl AsRef<OsStr>) -> io::Result<File> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         let file = File::from(rustix::fs::openat(
             &self.fd,
             name.as_ref(),
@@ -464,4 +466,38 @@ fn remove_contents(dir: OwnedFd) -> io::Result<()> {
         remove_at(at, OsStr::from_bytes(&child))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `open_file` refuses a FIFO without waiting for a writer to open it, and a link
+    /// without following it; a regular file opens.
+    #[test]
+    fn open_file_refuses_a_fifo_at_once_and_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("fifo"))
+            .status()
+            .expect("mkfifo is part of every Unix");
+        assert!(made.success());
+        std::fs::write(dir.path().join("file"), b"bytes").unwrap();
+        std::os::unix::fs::symlink("file", dir.path().join("link")).unwrap();
+        let path = dir.path().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let root = Dir::open(&path).unwrap();
+            let fifo = root.open_file("fifo").map(|_| ()).map_err(|e| e.kind());
+            let link = root.open_file("link").is_err();
+            let file = root.open_file("file").is_ok();
+            let _ = tx.send((fifo, link, file));
+        });
+        let (fifo, link, file) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("open_file waited for a writer of the FIFO");
+        assert_eq!(fifo, Err(io::ErrorKind::InvalidInput));
+        assert!(link, "a link is not followed");
+        assert!(file, "a regular file opens");
+    }
 }
