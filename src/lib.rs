@@ -323,6 +323,26 @@ pub mod model {
     pub mod slots {
         pub use crate::fs::slots::{slot_names, sweep, take};
     }
+    /// The streaming extraction's scheduling, for its model.
+    pub mod stream {
+        /// Sets the cores the writers of the streams that follow schedule for (2
+        /// unless set); the model's blocks, pool and large entries are small
+        /// (`unzip/stream/blocks.rs`, `writers.rs`).
+        pub fn set_cores(cores: usize) {
+            crate::sync::stream::set_cores(cores);
+        }
+        /// How often each point of the protocol was reached since the last call
+        /// (`sync::stream::reached`), and starts again from none.
+        pub fn take_reached() -> std::collections::BTreeMap<&'static str, usize> {
+            crate::sync::stream::take_reached()
+        }
+        /// Bytes per block of the stream's pool.
+        pub const BLOCK_LEN: usize = crate::unzip::stream::BLOCK_LEN;
+        /// Blocks in the pool.
+        pub const BLOCKS: usize = crate::unzip::stream::BLOCKS;
+        /// The decoded size from which an entry gets a thread of its own.
+        pub const LARGE: u64 = crate::unzip::stream::LARGE;
+    }
     /// `root/<id>` built once across processes.
     pub mod entry {
         pub use crate::fs::entry::{

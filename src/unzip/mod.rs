@@ -42,7 +42,7 @@ mod platform;
 mod progress;
 mod reader;
 mod source;
-mod stream;
+pub(crate) mod stream;
 mod streaming;
 mod tree;
 mod vocabulary;

@@ -6,13 +6,11 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-
-use crossbeam_channel::{Sender, unbounded};
 
 use super::stream::{self, Block, Settings};
 use super::{Destination, Extracted, Label, UnzipError, Unzipper, staging_stem};
 use crate::fs::{Dir, Found, FsError, Staging};
+use crate::sync::stream::{self as sync, JoinHandle, Sender, unbounded};
 
 /// A check an installer runs on a streamed archive before anything is published.
 type Verify = Arc<
@@ -389,7 +387,7 @@ struct Copier {
 impl Copier {
     fn start(mut file: impl Write + Send + 'static, path: &Path) -> Result<Copier, UnzipError> {
         let (sender, blocks) = unbounded::<Arc<Block>>();
-        let thread = std::thread::Builder::new()
+        let thread = sync::Builder::new()
             .name("inflight-archive-copy".into())
             .spawn(move || {
                 for block in blocks {

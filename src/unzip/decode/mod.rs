@@ -45,6 +45,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::plan::{FileEntry, Method};
+use crate::sync::stream as sync;
 use crate::unzip::UnzipError;
 
 /// Why a worker stopped before finishing its entry.
@@ -214,13 +215,11 @@ where
     P: std::ops::Deref<Target = [u8]>,
 {
     let (relay, writing) = relay::relay(stream::OUT_BUF);
-    let relayed = std::thread::scope(|scope| {
+    let relayed = sync::scope(|scope| {
         // A reborrow: `file` is the caller's again once the scope ends, thread or not.
         let file = &mut *file;
-        let writer = std::thread::Builder::new()
-            .name("inflight-file-writer".into())
-            .spawn_scoped(scope, move || writing.run(file))
-            .ok()?;
+        let writer =
+            sync::spawn_scoped(scope, "inflight-file-writer", move || writing.run(file)).ok()?;
         let mut sink = Sink::relayed(relay, path);
         let decoded = decode_pieces(entry, &mut *pieces, cancelled, &mut sink);
         // Closes the relay: the writing thread ends with the last buffer.

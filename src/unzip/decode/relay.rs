@@ -11,7 +11,7 @@
 
 use std::io::{self, Write};
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crate::sync::stream::{Receiver, Sender, bounded};
 
 /// Empty buffers handed back and forth besides the one being filled: enough for the
 /// writing thread to have one in hand and one waiting while the decoding thread

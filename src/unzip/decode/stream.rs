@@ -73,7 +73,7 @@ pub(crate) type ZstdSlot = Option<zstd::stream::raw::Decoder<'static>>;
 #[cfg(not(feature = "zstd"))]
 pub(crate) type ZstdSlot = ();
 
-thread_local! {
+crate::sync::stream::thread_local! {
     /// Borrowed only in [`with_scratch`], whose callers call neither rayon nor user
     /// code while they hold the borrow, so no job can re-enter it on the same thread.
     /// A caller that runs user code meanwhile takes the scratch out of the slot

@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use crossbeam_channel::Sender;
+use crate::sync::stream::Sender;
 
 use super::blocks::{Block, Pool, Slice};
 use super::input::Input;

@@ -5,7 +5,7 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crossbeam_channel::Sender;
+use crate::sync::stream::Sender;
 use sha2::{Digest, Sha256};
 
 use super::blocks::{Block, Pool, Slice};

@@ -62,16 +62,19 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use crossbeam_channel::{Sender, unbounded};
+use crate::sync::stream::{Sender, unbounded};
 use rustc_hash::FxHashSet;
 
+pub(crate) use self::blocks::BLOCK_LEN;
 pub(crate) use self::blocks::Block;
-use self::blocks::{BLOCK_LEN, Pool};
+use self::blocks::Pool;
 use self::check::{StreamedFile, compare, compare_spans};
 pub(crate) use self::input::CopyStopped;
 use self::input::{Input, InputError};
 use self::local::{LocalEntry, Rules};
 use self::writers::{Content, Job, Writers};
+#[cfg(shuttle)]
+pub(crate) use self::{blocks::BLOCKS, writers::LARGE};
 use super::UnzipError;
 use super::fs_names::FsRules;
 use super::limits::Limits;

@@ -41,6 +41,10 @@
 //! reading thread or while the reading thread waits for a block. So a block always
 //! comes back.
 //!
+//! `shuttle-tests/tests/stream.rs` runs these threads as they ship (on shuttle's
+//! primitives, `sync::stream`) over a pool of 4 blocks of 256 bytes: every
+//! schedule it samples ends, with every file written or the lowest failure reported.
+//!
 //! Files are created relative to the staging directory's handle, never following a
 //! link, with `O_EXCL`; the error reported is the lowest failing entry's
 //! ([`Failures`]).
@@ -51,13 +55,10 @@ use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-
-use crossbeam_channel::{Receiver, TryRecvError};
-use parking_lot::{Condvar, Mutex};
 
 use super::blocks::Slice;
 use crate::fs::Dir;
+use crate::sync::stream::{self as sync, Condvar, JoinHandle, Mutex, Receiver, TryRecvError};
 use crate::unzip::UnzipError;
 use crate::unzip::decode::{self, Stop};
 use crate::unzip::failures::Failures;
@@ -167,9 +168,7 @@ impl Writers {
         tracker: Tracker,
         cores: Option<usize>,
     ) -> Result<Writers, UnzipError> {
-        let cores = cores.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        });
+        let cores = cores.unwrap_or_else(sync::cores);
         let shared = Arc::new(Shared {
             root,
             needs_chmod,
@@ -200,7 +199,7 @@ impl Writers {
 
     fn spawn(&mut self) -> Result<(), UnzipError> {
         let shared = Arc::clone(&self.shared);
-        let thread = std::thread::Builder::new()
+        let thread = sync::Builder::new()
             .name("inflight-stream-writer".into())
             .spawn(move || shared.write_in_order())
             .map_err(UnzipError::write(Path::new("<writer thread>")))?;
@@ -276,9 +275,9 @@ impl Writers {
         self.join_finished();
         let index = job.entry.index;
         // The job goes over once the thread exists, so a failed start keeps it.
-        let (hand, handed) = crossbeam_channel::bounded::<Job>(1);
+        let (hand, handed) = sync::bounded::<Job>(1);
         let shared = Arc::clone(&self.shared);
-        let spawned = std::thread::Builder::new()
+        let spawned = sync::Builder::new()
             .name("inflight-stream-writer".into())
             .spawn(move || {
                 // On unwinding too: an entry left in `large` would hold the writers in
@@ -307,7 +306,7 @@ impl Writers {
     fn join_finished(&mut self) {
         let mut at = 0;
         while at < self.threads.len() {
-            if self.threads[at].is_finished() {
+            if sync::is_finished(&self.threads[at]) {
                 if let Err(payload) = self.threads.swap_remove(at).join() {
                     self.shared.failures.panicked(payload);
                 }
@@ -357,7 +356,11 @@ impl Writers {
 const MOST_WRITERS: usize = 8;
 
 /// The decoded size from which an entry may get a writer thread of its own.
+#[cfg(not(shuttle))]
 const LARGE: u64 = 1 << 20;
+/// In the shuttle model, entries of a few blocks are large.
+#[cfg(shuttle)]
+pub(crate) const LARGE: u64 = 512;
 
 impl Drop for Writers {
     /// An early return or a panic of the reading thread: nothing may write into the
@@ -383,6 +386,9 @@ impl Shared {
                     }
                     if board.closed && board.queue.is_empty() {
                         return;
+                    }
+                    if !board.queue.is_empty() {
+                        sync::reached("a writer in order leaves a job to a large entry");
                     }
                     board.idle += 1;
                     self.changed.wait(&mut board);
@@ -547,6 +553,7 @@ impl Iterator for Watched<'_> {
             Err(TryRecvError::Disconnected) => None,
             Err(TryRecvError::Empty) => {
                 // Told before waiting: the writers held back must not wait with it.
+                sync::reached("a large entry waits for its next bytes");
                 self.tell(false);
                 let piece = self.pieces.recv().ok();
                 self.tell(piece.is_some());
@@ -655,7 +662,7 @@ mod tests {
     }
 
     fn job() -> Job {
-        let (_, pieces) = crossbeam_channel::unbounded();
+        let (_, pieces) = sync::unbounded();
         Job {
             entry: FileEntry {
                 index: 0,
