@@ -82,7 +82,28 @@ pub fn check<F>(name: &str, model: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let runs = iterations();
+    check_with(name, ITERATIONS, model);
+}
+
+/// Whether models run with at least `runs` executions per scheduler (no smaller
+/// `SHUTTLE_ITERATIONS`), so that what they must reach can be required.
+pub fn full_budget(runs: usize) -> bool {
+    std::env::var("SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|value| value.parse::<usize>().ok())
+        .is_none_or(|given| given >= runs)
+}
+
+/// [`check`] with `runs` executions per scheduler instead of [`ITERATIONS`] (unless
+/// `SHUTTLE_ITERATIONS` says otherwise), for models whose executions cost more.
+pub fn check_with<F>(name: &str, runs: usize, model: F)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let runs = std::env::var("SHUTTLE_ITERATIONS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(runs);
     let model = Arc::new(model);
     let random = run(
         name,
