@@ -110,8 +110,9 @@ impl StreamOptions {
     ///
     /// `path` must not exist, or be a regular file holding exactly the archive's
     /// bytes: the copy a request published before it was stopped (its process killed
-    /// between the copy's rename and the tree's), which stays as it is, so a retry
-    /// succeeds. Anything else there is [`UnzipError::DestinationExists`]: a link or a
+    /// between the copy's rename and the tree's), or another request's copy of the
+    /// same archive published while this one streamed; it stays as it is, so a retry,
+    /// or a second installer keeping the same wheel, succeeds. Anything else there is [`UnzipError::DestinationExists`]: a link or a
     /// directory before the stream is read, other bytes once it has been. A process
     /// killed while it streams leaves the copy's staging file and its lock beside
     /// `path` (`.<name>.staging-<n>` and `.<name>.staging-<n>.lock`); the next copy
@@ -288,11 +289,9 @@ impl Unzipper {
                 progress: self.progress.clone(),
                 label,
                 copy: copy.as_ref().and_then(|copy| copy.sender.clone()),
-                // SHA-256 runs at 1-2 GB/s: only when someone looks at it (a copy
-                // already at the copy's path is compared by it).
-                hash: options.expect_sha256.is_some()
-                    || options.verify.is_some()
-                    || kept.as_ref().is_some_and(|kept| kept.exists),
+                // SHA-256 runs at 1-2 GB/s: on the reading thread only when someone
+                // looks at it (the copy hashes its own bytes on its own thread).
+                hash: options.expect_sha256.is_some() || options.verify.is_some(),
                 cores: None,
             };
             let streamed = stream::extract(reader, root, settings);
@@ -326,19 +325,18 @@ impl Unzipper {
         }
         if let (Some(copy), Some(staging), Some(kept)) = (copy, copy_staging, &kept) {
             let path = &kept.path;
-            copy.finish().map_err(UnzipError::write(path))?;
+            let copied = copy.finish().map_err(UnzipError::write(path))?;
             if self.durable {
                 staging.sync_all().map_err(UnzipError::from_fs)?;
             }
             match staging.publish(&kept.name, self.durable) {
                 Ok(()) => {}
                 // This archive's own bytes there already (a copy published by a request
-                // that was stopped before its tree was): they stand, and ours, the same
-                // bytes, are removed with the staging file.
+                // that was stopped before its tree was, or by another request for the
+                // same archive meanwhile): they stand, and ours, the same bytes, are
+                // removed with the staging file.
                 Err(FsError::Exists { .. })
-                    if streamed.sha256.is_some_and(|sha256| {
-                        same_copy(&kept.parent, &kept.name, &sha256).unwrap_or(false)
-                    }) => {}
+                    if same_copy(&kept.parent, &kept.name, &copied).unwrap_or(false) => {}
                 Err(FsError::Exists { .. }) => {
                     return Err(UnzipError::DestinationExists { dest: path.clone() });
                 }
@@ -369,7 +367,7 @@ fn copy_failed_first<T>(
             match copier.finish() {
                 Err(source) => Err(UnzipError::write(path)(source)),
                 // Cannot happen: the copier stops taking blocks only when it failed.
-                Ok(()) => Err(error),
+                Ok(_) => Err(error),
             }
         }
         other => other,
@@ -378,10 +376,12 @@ fn copy_failed_first<T>(
 
 /// The thread that writes the archive's bytes to the staging file of
 /// [`StreamOptions::keep_archive`] as they arrive (the reading thread hands each block
-/// over and goes on). Dropping it waits for the thread.
+/// over and goes on), and hashes them (SHA-256) as it writes them, off the reading
+/// thread: a copy of the same archive found at the copy's path when it is published
+/// stands only if it holds these bytes. Dropping it waits for the thread.
 struct Copier {
     sender: Option<Sender<Arc<Block>>>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    thread: Option<JoinHandle<std::io::Result<[u8; 32]>>>,
 }
 
 impl Copier {
@@ -390,10 +390,13 @@ impl Copier {
         let thread = sync::Builder::new()
             .name("inflight-archive-copy".into())
             .spawn(move || {
+                use sha2::{Digest, Sha256};
+                let mut hash = Sha256::new();
                 for block in blocks {
                     file.write_all(block.bytes())?;
+                    hash.update(block.bytes());
                 }
-                Ok(())
+                Ok(hash.finalize().into())
             })
             .map_err(UnzipError::write(path))?;
         Ok(Copier {
@@ -402,13 +405,14 @@ impl Copier {
         })
     }
 
-    /// Waits until every block is written.
-    fn finish(mut self) -> std::io::Result<()> {
+    /// Waits until every block is written; returns the SHA-256 of the bytes written.
+    fn finish(mut self) -> std::io::Result<[u8; 32]> {
         self.sender = None;
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(payload)) => std::panic::resume_unwind(payload),
-            None => Ok(()),
+            // The thread is taken only here and by `Drop`.
+            None => unreachable!("a copier finished twice"),
         }
     }
 }
@@ -423,9 +427,10 @@ impl Drop for Copier {
 }
 
 /// Where the archive's copy goes: its parent directory, the stem of its staging slot,
-/// its name, its path, and whether a regular file is there already (a copy an earlier
-/// request published, if its bytes are the archive's: see [`same_copy`]). Refuses a
-/// path that is anything else (a link, never followed; a directory).
+/// its name and its path. Nothing or a regular file may be there (a copy another
+/// request published stands if its bytes are the archive's: see [`same_copy`]);
+/// refuses a path that is anything else (a link, never followed; a directory) before
+/// the stream is read.
 fn kept_archive_dir(path: &Path) -> Result<KeptArchive, UnzipError> {
     let invalid = || UnzipError::InvalidDestination {
         dest: path.to_owned(),
@@ -436,21 +441,19 @@ fn kept_archive_dir(path: &Path) -> Result<KeptArchive, UnzipError> {
         _ => Path::new("."),
     };
     let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
-    let exists = match parent.stat(name).map_err(UnzipError::write(path))? {
-        Found::Missing => false,
-        Found::File => true,
+    match parent.stat(name).map_err(UnzipError::write(path))? {
+        Found::Missing | Found::File => {}
         _ => {
             return Err(UnzipError::DestinationExists {
                 dest: path.to_owned(),
             });
         }
-    };
+    }
     Ok(KeptArchive {
         stem: staging_stem(name),
         parent,
         name: name.to_owned(),
         path: path.to_owned(),
-        exists,
     })
 }
 
@@ -460,13 +463,12 @@ struct KeptArchive {
     stem: String,
     name: std::ffi::OsString,
     path: PathBuf,
-    exists: bool,
 }
 
 /// Whether the regular file `name` in `parent` holds exactly the bytes whose SHA-256
-/// is `sha256`: a copy of this very archive that an earlier request published before
-/// it was stopped (its process killed between the copy's rename and the tree's), which
-/// may stand instead of this one. A link is never followed.
+/// is `sha256`: a copy of this very archive that another request published (one
+/// stopped between the copy's rename and the tree's, or one streaming the same archive
+/// meanwhile), which may stand instead of this one. A link is never followed.
 fn same_copy(parent: &Dir, name: &std::ffi::OsStr, sha256: &[u8; 32]) -> std::io::Result<bool> {
     use sha2::{Digest, Sha256};
     let mut file = match parent.open_file(name) {

@@ -278,6 +278,86 @@ fn a_copy_of_the_same_archive_already_in_place_stands_so_a_stopped_request_can_b
     }
 }
 
+/// A stream that, before its first byte, lets another request stream `other` into
+/// `other_dest` and keep its copy at `kept`: that copy is published while this stream
+/// is read.
+struct Overtaken<'a> {
+    bytes: Cursor<&'a [u8]>,
+    other: &'a [u8],
+    other_dest: std::path::PathBuf,
+    kept: std::path::PathBuf,
+    overtaken: Option<Result<(), E>>,
+}
+
+impl Read for Overtaken<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.overtaken.is_none() {
+            let options = StreamOptions::new().keep_archive(&self.kept);
+            let done = Unzipper::new().unzip_reader_with(
+                Cursor::new(self.other),
+                &self.other_dest,
+                &options,
+            );
+            self.overtaken = Some(done.map(|_| ()));
+        }
+        self.bytes.read(buf)
+    }
+}
+
+#[test]
+fn a_copy_of_the_same_archive_published_meanwhile_stands_and_other_bytes_are_refused() {
+    // Two installers keep the same wheel at one path: the second to finish finds the
+    // first one's copy there, the same bytes, and succeeds.
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let kept = dir.path().join("pkg-1.0-py3-none-any.whl");
+    let mut stream = Overtaken {
+        bytes: Cursor::new(&bytes),
+        other: &bytes,
+        other_dest: dir.path().join("other"),
+        kept: kept.clone(),
+        overtaken: None,
+    };
+    Unzipper::new()
+        .unzip_reader_with(
+            &mut stream,
+            &dest,
+            &StreamOptions::new().keep_archive(&kept),
+        )
+        .unwrap();
+    assert_matches!(stream.overtaken, Some(Ok(())));
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    assert_eq!(read_tree(&dest), read_tree(&dir.path().join("other")));
+    assert_eq!(
+        listing(dir.path()),
+        ["dest", "other", "pkg-1.0-py3-none-any.whl"]
+    );
+
+    // Another archive's copy published meanwhile is not this one's: refused, and
+    // nothing of this request stays.
+    let other = build(&[Raw::stored("other.txt", b"another archive")]);
+    let (dir, dest) = out();
+    let kept = dir.path().join("pkg-1.0-py3-none-any.whl");
+    let mut stream = Overtaken {
+        bytes: Cursor::new(&bytes),
+        other: &other,
+        other_dest: dir.path().join("other"),
+        kept: kept.clone(),
+        overtaken: None,
+    };
+    let error = Unzipper::new()
+        .unzip_reader_with(
+            &mut stream,
+            &dest,
+            &StreamOptions::new().keep_archive(&kept),
+        )
+        .unwrap_err();
+    assert_matches!(stream.overtaken, Some(Ok(())));
+    assert_matches!(error, E::DestinationExists { dest: ref at } if *at == kept);
+    assert_eq!(std::fs::read(&kept).unwrap(), other);
+    assert_eq!(listing(dir.path()), ["other", "pkg-1.0-py3-none-any.whl"]);
+}
+
 #[test]
 fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_entry_limit_as_it_arrives() {
     // 64 MiB of zeros, written as a streaming writer writes it: no size up front.
