@@ -21,7 +21,11 @@ pub(crate) fn unshare(source: Arc<io::Error>) -> io::Error {
 ///
 /// Every variant about one archive entry names it by `index` (its position in the
 /// central directory, counting from 0) and `name` (the raw name as stored, decoded as
-/// UTF-8, lossily where it is not). Variants about the file system carry the path and the [`std::io::Error`].
+/// UTF-8, lossily where it is not). A streaming extraction
+/// ([`Unzipper::unzip_reader`](crate::Unzipper::unzip_reader)) that refuses an entry
+/// before the central directory has arrived numbers it by its position in the stream:
+/// the same number in every archive whose central directory lists the entries in the
+/// order they are stored, as writers do. Variants about the file system carry the path and the [`std::io::Error`].
 ///
 /// Whatever the variant, the destination does not exist afterwards and the staging
 /// directory has been removed, except for [`UnzipError::DestinationExists`], where the
@@ -572,9 +576,15 @@ pub enum UnzipError {
     },
     /// The data descriptor after an entry's data (general purpose flag bit 3)
     /// disagrees with the central directory. Streaming readers take the descriptor's
-    /// values, central-directory readers the central ones.
+    /// values, central-directory readers the central ones. Also, for an archive read
+    /// as a stream ([`Unzipper::unzip_reader`](crate::Unzipper::unzip_reader)), a
+    /// descriptor whose compressed size is not where the entry's deflate stream ended
+    /// (found before the central directory arrives; data that breaks its descriptor's
+    /// size or CRC-32 is [`ExceedsDeclaredSize`](Self::ExceedsDeclaredSize),
+    /// [`SizeMismatch`](Self::SizeMismatch) or [`CrcMismatch`](Self::CrcMismatch), as
+    /// on the seekable path when the descriptor agrees with the central directory).
     #[error(
-        "entry {index} ({name:?}): data descriptor disagrees with the central directory on the {field}"
+        "entry {index} ({name:?}): data descriptor disagrees with the central directory or the data on the {field}"
     )]
     DataDescriptorMismatch {
         /// Index of the entry.

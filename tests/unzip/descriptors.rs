@@ -122,6 +122,37 @@ fn a_descriptor_disagreeing_with_the_central_directory_is_refused() {
     }
 }
 
+/// Data that breaks its descriptor and central record alike (a damaged download):
+/// a stream, which meets the descriptor before the central directory, reports what
+/// the seekable path reports, with the same values.
+#[test]
+fn data_that_breaks_its_descriptor_is_refused_alike_by_a_stream() {
+    type Edit = fn(&mut Raw);
+    let cases: [(&str, Edit); 3] = [
+        ("crc", |e| e.crc ^= 1),
+        ("more than declared", |e| e.size -= 1),
+        ("less than declared", |e| e.size += 1),
+    ];
+    for (case, edit) in cases {
+        let mut entry = Raw::deflated("damaged.txt", &content());
+        edit(&mut entry);
+        let entry = entry.streamed();
+        let bytes = build(&[Raw::stored("before.txt", b"x"), entry]);
+        let seekable = reject(&bytes);
+        let dir = tempfile::tempdir().unwrap();
+        let streamed = inflight::Unzipper::new()
+            .unzip_reader(std::io::Cursor::new(&bytes), dir.path().join("dest"))
+            .unwrap_err();
+        assert_eq!(format!("{streamed:?}"), format!("{seekable:?}"), "{case}");
+        assert_matches!(
+            seekable,
+            E::CrcMismatch { index: 1, .. }
+                | E::ExceedsDeclaredSize { index: 1, .. }
+                | E::SizeMismatch { index: 1, .. }
+        );
+    }
+}
+
 #[test]
 fn a_missing_descriptor_is_refused() {
     let mut entry = Raw::deflated("nodesc.txt", &content()).streamed();

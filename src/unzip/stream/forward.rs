@@ -178,20 +178,41 @@ pub(crate) fn decode<R: Read>(
     let descriptor_at = input.offset();
     let descriptor = read_descriptor(input, entry)?;
     let found = descriptor::parse(&descriptor, entry.zip64).expect("a whole descriptor was read");
-    let field = if found.crc32 != crc32 {
-        Some("crc")
-    } else if found.compressed_size != compressed {
-        Some("compressed size")
-    } else if found.uncompressed_size != size {
-        Some("uncompressed size")
-    } else {
-        None
-    };
-    if let Some(field) = field {
+    // The descriptor is all the stream has declared (the central directory comes
+    // last): data that breaks it is refused as the seekable path refuses data that
+    // breaks the central directory, size first, then CRC-32. A descriptor that the
+    // central directory contradicts is the check at the end's (`DataDescriptorMismatch`).
+    let (index, name) = (entry.index, entry.name.clone());
+    if size > found.uncompressed_size {
+        return Err(UnzipError::ExceedsDeclaredSize {
+            index,
+            name,
+            declared: found.uncompressed_size,
+        });
+    }
+    if size < found.uncompressed_size {
+        return Err(UnzipError::SizeMismatch {
+            index,
+            name,
+            declared: found.uncompressed_size,
+            actual: size,
+        });
+    }
+    if found.crc32 != crc32 {
+        return Err(UnzipError::CrcMismatch {
+            index,
+            name,
+            expected: found.crc32,
+            actual: crc32,
+        });
+    }
+    if found.compressed_size != compressed {
+        // Where the deflate stream ends is where the entry's data does: a descriptor
+        // that says otherwise locates it elsewhere.
         return Err(UnzipError::DataDescriptorMismatch {
-            index: entry.index,
-            name: entry.name.clone(),
-            field,
+            index,
+            name,
+            field: "compressed size",
         });
     }
     Ok(Decoded {
