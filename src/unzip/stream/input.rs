@@ -173,6 +173,18 @@ impl<'p, R: Read> Input<'p, R> {
         Ok(Some(slice))
     }
 
+    /// The next `n` bytes as a slice of their block, consumed, if they are all in the
+    /// block at hand; `None` (nothing consumed, nothing read) otherwise.
+    pub(crate) fn take_in_hand(&mut self, n: usize) -> Option<Slice> {
+        if n == 0 || self.unread().len() < n {
+            return None;
+        }
+        let block = self.current.as_ref()?;
+        let slice = Slice::new(block, self.pos, self.pos + n);
+        self.consume(n);
+        Some(slice)
+    }
+
     /// Fills `out` with the next bytes, across blocks.
     pub(crate) fn read_exact(&mut self, out: &mut [u8]) -> Result<(), InputError> {
         let mut done = 0;
@@ -324,6 +336,29 @@ pub(super) mod tests {
         );
         let (at, recent) = input.recent();
         assert_eq!((at, &recent[..]), (0, &data[..]));
+    }
+
+    /// Bytes in hand are taken without reading; bytes that are not are left alone,
+    /// with nothing read or consumed for them.
+    #[test]
+    fn only_bytes_in_the_block_at_hand_are_taken_in_hand() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(3 * BLOCK_LEN).collect();
+        let pool = Pool::new();
+        let mut input = Input::new(Trickle(&data, 5_000), &pool, None, false);
+        assert!(input.take_in_hand(1).is_none(), "nothing read yet");
+        let mut head = [0u8; 30];
+        input.read_exact(&mut head).unwrap();
+        let in_hand = BLOCK_LEN - 30;
+        assert!(input.take_in_hand(in_hand + 1).is_none(), "past the block");
+        assert_eq!(input.offset(), 30, "and nothing consumed");
+        let slice = input.take_in_hand(100).unwrap();
+        assert_eq!(&*slice, &data[30..130]);
+        assert_eq!(input.offset(), 130);
+        let rest = input.take_in_hand(in_hand - 100).unwrap();
+        assert_eq!(&*rest, &data[130..BLOCK_LEN]);
+        assert!(input.take_in_hand(1).is_none(), "the block is used up");
+        assert_eq!(input.offset(), BLOCK_LEN as u64);
+        assert!(input.take_in_hand(0).is_none(), "nothing to take");
     }
 
     #[test]

@@ -72,7 +72,7 @@ use self::check::{StreamedFile, compare, compare_spans};
 pub(crate) use self::input::CopyStopped;
 use self::input::{Input, InputError};
 use self::local::{LocalEntry, Rules};
-use self::writers::{Content, Job, Writers};
+use self::writers::{Content, Job, Pieces, Writers};
 #[cfg(shuttle)]
 pub(crate) use self::{blocks::BLOCKS, writers::LARGE};
 use super::UnzipError;
@@ -381,12 +381,12 @@ impl<R: Read> Walk<'_, '_, R> {
             method: entry.method,
             executable: false,
         };
-        let (tx, rx) = unbounded();
         let (size, crc32) = if entry.deferred {
+            let (tx, rx) = unbounded();
             self.writers.submit(Job {
                 entry: file,
                 content: Content::Plain,
-                pieces: rx,
+                pieces: Pieces::Arriving(rx),
             })?;
             let writers = &*self.writers;
             let failed = || writers.failed();
@@ -396,12 +396,22 @@ impl<R: Read> Walk<'_, '_, R> {
             self.keep(decoded.descriptor_at, decoded.descriptor)?;
             self.writers.grow(decoded.size);
             (decoded.size, decoded.crc32)
-        } else {
+        } else if let Some(ready) = self.in_hand(entry.compressed) {
+            // All of its bytes are in the block at hand: handed over as they are.
             self.writers.grow(entry.size);
             self.writers.submit(Job {
                 entry: file,
                 content: Content::Encoded,
-                pieces: rx,
+                pieces: Pieces::Ready(ready),
+            })?;
+            (entry.size, entry.crc32)
+        } else {
+            let (tx, rx) = unbounded();
+            self.writers.grow(entry.size);
+            self.writers.submit(Job {
+                entry: file,
+                content: Content::Encoded,
+                pieces: Pieces::Arriving(rx),
             })?;
             self.send(entry.compressed, &tx)?;
             drop(tx);
@@ -416,6 +426,16 @@ impl<R: Read> Walk<'_, '_, R> {
             },
         );
         Ok(())
+    }
+
+    /// The next `len` bytes of the stream as one slice (none if `len` is 0), consumed,
+    /// if they are all in the block at hand: nothing is read for them.
+    fn in_hand(&mut self, len: u64) -> Option<Option<blocks::Slice>> {
+        let len = usize::try_from(len).ok()?;
+        if len == 0 {
+            return Some(None);
+        }
+        self.input.take_in_hand(len).map(Some)
     }
 
     /// Hands the next `len` bytes of the stream over, as slices of their blocks.

@@ -81,7 +81,48 @@ pub(crate) enum Content {
 pub(crate) struct Job {
     pub(crate) entry: FileEntry,
     pub(crate) content: Content,
-    pub(crate) pieces: Receiver<Slice>,
+    pub(crate) pieces: Pieces,
+}
+
+/// How a job's bytes reach its writer.
+pub(crate) enum Pieces {
+    /// All of them were in hand when the job was submitted: one slice of a block, or
+    /// none for an empty entry. Most files of a wheel: a few KiB, inside the block the
+    /// reading thread is at. No channel: a channel and its first block of slots cost
+    /// about 1.5 KiB per file waiting for a writer.
+    Ready(Option<Slice>),
+    /// Sent one by one as they arrive, until the reading thread drops its sender.
+    Arriving(Receiver<Slice>),
+}
+
+impl Pieces {
+    /// The pieces, in order: a ready slice (shared with the job, which frees it when
+    /// dropped), or each piece as it arrives.
+    fn iter(&self) -> impl Iterator<Item = Slice> + '_ {
+        let (ready, arriving) = match self {
+            Pieces::Ready(slice) => (slice.clone(), None),
+            Pieces::Arriving(pieces) => (None, Some(pieces)),
+        };
+        ready
+            .into_iter()
+            .chain(arriving.into_iter().flat_map(|pieces| pieces.into_iter()))
+    }
+
+    /// The pieces as a channel (a ready slice sent on a new one, already closed), for
+    /// a large entry's thread, which watches whether it has bytes in hand.
+    fn into_channel(self) -> Receiver<Slice> {
+        match self {
+            Pieces::Arriving(pieces) => pieces,
+            Pieces::Ready(slice) => {
+                let (sender, pieces) = sync::unbounded();
+                if let Some(slice) = slice {
+                    // Cannot fail: the receiver is here.
+                    let _ = sender.send(slice);
+                }
+                pieces
+            }
+        }
+    }
 }
 
 /// The jobs not taken yet.
@@ -217,8 +258,12 @@ impl Writers {
     /// every file before it was written, and with a fair share of the cores it would
     /// finish alone, long after the rest. The seekable path starts its largest files
     /// first for the same reason.
-    pub(crate) fn submit(&mut self, job: Job) -> Result<(), UnzipError> {
+    pub(crate) fn submit(&mut self, mut job: Job) -> Result<(), UnzipError> {
         let large = job.content == Content::Encoded && job.entry.size >= LARGE;
+        if large {
+            // Its own thread watches whether it has bytes in hand, on a channel.
+            job.pieces = Pieces::Arriving(job.pieces.into_channel());
+        }
         let mut board = self.shared.board.lock();
         let job = if large && board.large.len() < 2 * self.shared.most_writers {
             board.large.push(Large {
@@ -457,12 +502,12 @@ impl Shared {
         let written = match job.content {
             Content::Encoded => {
                 // Checked: exactly the declared size.
-                match relayed {
-                    Relayed::Yes => {
+                match (relayed, &job.pieces) {
+                    (Relayed::Yes, Pieces::Arriving(pieces)) => {
                         let mut pieces = Watched {
                             shared: self,
                             index: entry.index,
-                            pieces: &job.pieces,
+                            pieces,
                             has_work: false,
                         };
                         let written = decode::write_pieces_relayed(
@@ -476,13 +521,21 @@ impl Shared {
                         pieces.tell(false);
                         written?;
                     }
-                    Relayed::No => {
-                        decode::write_pieces(entry, &job.pieces, &cancelled, &mut file, &path)?;
+                    // A job that gets a thread of its own comes with a channel
+                    // (`submit`): a ready one here is a file's for a writer in order.
+                    (Relayed::No, _) | (Relayed::Yes, Pieces::Ready(_)) => {
+                        decode::write_pieces(
+                            entry,
+                            job.pieces.iter(),
+                            &cancelled,
+                            &mut file,
+                            &path,
+                        )?;
                     }
                 }
                 entry.size
             }
-            Content::Plain => write_plain(&job.pieces, &cancelled, &mut file, &path)?,
+            Content::Plain => write_plain(job.pieces.iter(), &cancelled, &mut file, &path)?,
         };
         if self.durable {
             file.sync_data().map_err(write_err)?;
@@ -494,7 +547,7 @@ impl Shared {
 /// Writes pieces as they come, until the reading thread has sent the last one;
 /// returns how many bytes they held.
 fn write_plain(
-    pieces: &Receiver<Slice>,
+    pieces: impl Iterator<Item = Slice>,
     cancelled: &dyn Fn() -> bool,
     file: &mut File,
     path: &std::path::Path,
@@ -663,6 +716,7 @@ mod tests {
 
     fn job() -> Job {
         let (_, pieces) = sync::unbounded();
+        let pieces = Pieces::Arriving(pieces);
         Job {
             entry: FileEntry {
                 index: 0,
