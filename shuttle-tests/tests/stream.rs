@@ -2,9 +2,10 @@
 //! writers taking jobs in order from their board, the threads of large entries and
 //! their relays, and the pool of blocks the reading thread waits on, run as they ship
 //! on shuttle's primitives (`src/sync.rs`, `stream`). Under `--cfg shuttle` the pool
-//! is 4 blocks of 256 bytes and an entry of 512 decoded bytes is large, so an archive
-//! of a few KiB crosses many blocks, the reading thread waits for the writers to free
-//! one, and two large entries decode on threads of their own while files queue up.
+//! is 4 blocks of 256 bytes, the queue holds 2 files and an entry of 512 decoded bytes
+//! is large, so an archive of a few KiB crosses many blocks, the reading thread waits
+//! for the writers to free one and to take a file, and two large entries decode on
+//! threads of their own while files queue up.
 //!
 //! Every execution extracts a real archive into a fresh directory (the file system is
 //! the real one: only the threads are modelled) and checks the outcome: every file
@@ -141,8 +142,9 @@ fn names(dir: &Path) -> Vec<String> {
 
 /// The points of the protocol every model must reach (`inflight::model::stream::
 /// take_reached`), or it would pass for nothing.
-const EVENTS: [&str; 3] = [
+const EVENTS: [&str; 4] = [
     "the reading thread waits for a block",
+    "the reading thread waits for room in the queue",
     "a writer in order leaves a job to a large entry",
     "a large entry waits for its next bytes",
 ];
@@ -201,7 +203,7 @@ fn entries_with_data_descriptors_decoded_by_the_reading_thread_all_get_written()
     let bytes = archive(true);
     check_reaching(
         "stream: every entry behind a data descriptor, 4 blocks, 2 writers",
-        &EVENTS[..1],
+        &EVENTS[..2],
         move || {
             extract_and_check(&bytes, |dest, result| {
                 assert_eq!(result.expect("the archive extracts"), files().len());

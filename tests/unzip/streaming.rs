@@ -358,6 +358,96 @@ fn a_copy_of_the_same_archive_published_meanwhile_stands_and_other_bytes_are_ref
     assert_eq!(listing(dir.path()), ["other", "pkg-1.0-py3-none-any.whl"]);
 }
 
+/// A stream that counts the bytes it delivered.
+struct Counted<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+#[test]
+fn the_reading_thread_waits_once_thousands_of_files_wait_for_a_writer() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Barrier};
+    // 20,000 tiny files: the reading thread walks them far faster than files can be
+    // created. With every writer held after its first file, it must stop once
+    // 4,096 files wait (and the 16 MiB of blocks are far from full): it reads a
+    // fifth of the archive, not all of it.
+    const FILES: usize = 20_000;
+    let entries: Vec<Raw> = (0..FILES)
+        .map(|i| Raw::stored(&format!("d{}/f{i}", i % 100), b"x"))
+        .collect();
+    let bytes = build(&entries);
+    let (dir, dest) = out();
+    let read = Arc::new(AtomicUsize::new(0));
+    let released = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(Barrier::new(2));
+    let unzipper = Unzipper::new().progress({
+        let (released, started, first) = (
+            Arc::clone(&released),
+            Arc::clone(&started),
+            Arc::new(AtomicBool::new(true)),
+        );
+        move |progress| {
+            // Called by a writer once per file written (and once at the start by
+            // the reading thread, with none done): every writer stops here until the
+            // test has seen the reading thread stop.
+            if progress.files_done == 0 {
+                return;
+            }
+            if first.swap(false, Ordering::SeqCst) {
+                started.wait();
+            }
+            let deadline = std::time::Instant::now() + secs(60);
+            while !released.load(Ordering::SeqCst) {
+                assert!(std::time::Instant::now() < deadline, "never released");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    });
+    let extraction = std::thread::spawn({
+        let (bytes, read, dest) = (bytes.clone(), Arc::clone(&read), dest.clone());
+        move || {
+            let stream = Counted {
+                inner: Cursor::new(bytes),
+                read,
+            };
+            unzipper.unzip_reader(stream, &dest).map(|done| done.files)
+        }
+    });
+    started.wait();
+    // The reading thread has stopped once the count stays put for 300 ms.
+    let deadline = std::time::Instant::now() + secs(60);
+    let mut seen = read.load(Ordering::SeqCst);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = read.load(Ordering::SeqCst);
+        if now == seen {
+            break;
+        }
+        seen = now;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stream never stopped"
+        );
+    }
+    released.store(true, Ordering::SeqCst);
+    assert_eq!(extraction.join().unwrap().unwrap(), FILES);
+    assert_eq!(listing(dir.path()), ["dest"]);
+    assert!(
+        seen < bytes.len() / 3,
+        "read {seen} of {} bytes while the writers were held",
+        bytes.len()
+    );
+}
+
 #[test]
 fn a_deflate_bomb_behind_a_descriptor_is_stopped_at_the_entry_limit_as_it_arrives() {
     // 64 MiB of zeros, written as a streaming writer writes it: no size up front.

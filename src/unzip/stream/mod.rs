@@ -44,11 +44,15 @@
 //! way to its file), and what is kept for the check: every local header and
 //! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
 //! ([`UnzipError::RecordsTooLarge`] past that). Besides, per entry walked, its path
-//! (in the tree of paths, the files written or the directories made, and in its job
-//! until a writer is done with it) and its span: a few times the bytes of its local
-//! header, which are kept. The check at the end then runs the plan, with the plan's
-//! memory (`plan.rs`: at most 16 times the central directory, plus 1 MiB), while the
-//! writers finish: the two add up. Nothing is sized by a claim of the archive.
+//! (in the tree of paths, and in the files written or the directories made) and its
+//! span, a few times the bytes of its local header; and the files waiting for a
+//! writer in order, at most `QUEUED_MAX` (4,096; `writers.rs`), each with its entry
+//! and its path, and a slice of its block or, while its bytes are still to come, a
+//! channel. The check at the end then runs the plan, with the plan's memory
+//! (`plan.rs`: at most 16 times the central directory, plus 1 MiB), while the writers
+//! finish: the two add up. Nothing is sized by a claim of the archive. Measured
+//! (peak heap, blocks included): 100,000 one-byte files, 46 MiB (the seekable path:
+//! 15 MiB), about 480 bytes per entry in all.
 
 mod blocks;
 mod check;

@@ -31,7 +31,8 @@
 //! large entry's thread wakes the writers when it ends (on unwinding too), and is
 //! joined by the next one's start, so finished threads do not pile up.
 //!
-//! The reading thread waits only for a free block of the pool (`blocks.rs`). Every
+//! The reading thread waits only for a free block of the pool (`blocks.rs`), and
+//! for room in the queue when [`QUEUED_MAX`] files wait for a writer in order. Every
 //! block in use belongs to a job's pieces or to the reading thread itself. Every job
 //! but the newest is complete (the reading thread finished it before starting the
 //! next), so the writers, taking jobs in order, finish each of them without the
@@ -39,11 +40,14 @@
 //! the newest job, which it drains as the reading thread fills it; a large entry's
 //! own thread drains it the same way, and holds no writer back while it waits for the
 //! reading thread or while the reading thread waits for a block. So a block always
-//! comes back.
+//! comes back. The reading thread waits for room before it adds a job, when every
+//! job queued is complete: the writers take them without it, and wake it as they do
+//! (nobody is held back meanwhile). So room always comes.
 //!
 //! `shuttle-tests/tests/stream.rs` runs these threads as they ship (on shuttle's
-//! primitives, `sync::stream`) over a pool of 4 blocks of 256 bytes: every
-//! schedule it samples ends, with every file written or the lowest failure reported.
+//! primitives, `sync::stream`) over a pool of 4 blocks of 256 bytes and a queue of
+//! 2 files: every schedule it samples ends, with every file written or the lowest
+//! failure reported.
 //!
 //! Files are created relative to the staging directory's handle, never following a
 //! link, with `O_EXCL`; the error reported is the lowest failing entry's
@@ -139,8 +143,10 @@ struct Board {
     /// The large entries being written by threads of their own (see
     /// [`Writers::submit`]).
     large: Vec<Large>,
-    /// The reading thread waits for a free block.
+    /// The reading thread waits for a free block, or for room in the queue.
     reader_waits: bool,
+    /// The reading thread waits for room in the queue ([`QUEUED_MAX`]).
+    room_wanted: bool,
 }
 
 /// A large entry on a thread of its own.
@@ -188,6 +194,9 @@ struct Shared {
     /// waits for bytes, when the reading thread waits for a block, when a writer in
     /// order panics, and when the board closes.
     changed: Condvar,
+    /// Signalled, while the reading thread waits for room in the queue, when a writer
+    /// takes a job from it.
+    room: Condvar,
     most_writers: usize,
     /// The cores there are: what [`Board::yields`] fills.
     cores: usize,
@@ -224,8 +233,10 @@ impl Writers {
                 busy: 0,
                 large: Vec::new(),
                 reader_waits: false,
+                room_wanted: false,
             }),
             changed: Condvar::new(),
+            room: Condvar::new(),
             most_writers: cores.clamp(1, MOST_WRITERS),
             cores: cores.max(1),
         });
@@ -282,6 +293,22 @@ impl Writers {
         } else {
             job
         };
+        if board.queue.len() >= QUEUED_MAX {
+            // Every job queued is complete (this thread finished each before it
+            // submitted the next), so the writers drain them without this thread;
+            // nobody is held back meanwhile, as while it waits for a block.
+            sync::reached("the reading thread waits for room in the queue");
+            board.room_wanted = true;
+            board.reader_waits = true;
+            if board.may_wake(self.shared.cores) {
+                self.shared.changed.notify_all();
+            }
+            while board.queue.len() >= QUEUED_MAX {
+                self.shared.room.wait(&mut board);
+            }
+            board.room_wanted = false;
+            board.reader_waits = false;
+        }
         board.queue.push_back(job);
         let more = board.idle == 0 && board.started < self.shared.most_writers;
         if more {
@@ -400,6 +427,16 @@ impl Writers {
 /// starts.
 const MOST_WRITERS: usize = 8;
 
+/// The most files waiting for a writer in order: past that, the reading thread waits
+/// for the writers to take one. Each waits with its entry, its path and a slice of
+/// its block (a few hundred bytes): an archive of many tiny files, which the reading
+/// thread walks faster than files can be created, would otherwise queue all of them.
+#[cfg(not(shuttle))]
+const QUEUED_MAX: usize = 4096;
+/// In the shuttle model: a queue full after two files.
+#[cfg(shuttle)]
+const QUEUED_MAX: usize = 2;
+
 /// The decoded size from which an entry may get a writer thread of its own.
 #[cfg(not(shuttle))]
 const LARGE: u64 = 1 << 20;
@@ -427,6 +464,9 @@ impl Shared {
                         && let Some(job) = board.queue.pop_front()
                     {
                         board.busy += 1;
+                        if board.room_wanted {
+                            self.room.notify_one();
+                        }
                         break job;
                     }
                     if board.closed && board.queue.is_empty() {
@@ -657,6 +697,7 @@ mod tests {
                 .map(|(index, &has_work)| Large { index, has_work })
                 .collect(),
             reader_waits: false,
+            room_wanted: false,
         }
     }
 
