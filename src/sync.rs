@@ -229,7 +229,10 @@ pub(crate) use imp::*;
 /// The streaming extraction's threads, lock, condvar, channels and decoding
 /// thread-local: parking_lot's, crossbeam-channel's and std's, or shuttle's under
 /// `--cfg shuttle` (with crossbeam's shape: `bounded`, `unbounded`, a `Sender` for
-/// both). Under `--cfg loom` the real ones: no loom model runs a stream.
+/// both). Under `--cfg loom` the real ones: no loom model runs a stream. The decoding
+/// thread-local serves the seekable path too, so under `--cfg shuttle` a seekable
+/// extraction (on rayon's threads, outside any execution) would panic: no model runs
+/// one.
 #[cfg(not(shuttle))]
 pub(crate) mod stream {
     pub(crate) use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
@@ -433,24 +436,25 @@ pub(crate) mod stream {
 
     static CORES: AtomicUsize = AtomicUsize::new(0);
 
-    /// How often each point of the protocol was reached, over every execution since
-    /// the last [`take_reached`]: a model that never reaches the pool's wait, say,
-    /// proves nothing about it. std's lock: a count, not a modelled operation.
-    static REACHED: std::sync::Mutex<std::collections::BTreeMap<&'static str, usize>> =
-        std::sync::Mutex::new(std::collections::BTreeMap::new());
+    std::thread_local! {
+        /// How often each point of the protocol was reached, over every execution
+        /// since the last [`take_reached`]: a model that never reaches the pool's
+        /// wait, say, proves nothing about it. Per OS thread, as shuttle runs all of
+        /// a model's executions on its test's own thread: models running side by side
+        /// (`cargo test` runs tests in parallel) do not count each other's. std's
+        /// thread-local: a count, not a modelled operation.
+        static REACHED: std::cell::RefCell<std::collections::BTreeMap<&'static str, usize>> =
+            const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    }
 
     /// Counts one more visit of `event`.
     pub(crate) fn reached(event: &'static str) {
-        *REACHED
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(event)
-            .or_default() += 1;
+        REACHED.with(|reached| *reached.borrow_mut().entry(event).or_default() += 1);
     }
 
     /// The counts so far, and starts again from none.
     pub(crate) fn take_reached() -> std::collections::BTreeMap<&'static str, usize> {
-        std::mem::take(&mut *REACHED.lock().unwrap_or_else(PoisonError::into_inner))
+        REACHED.with(|reached| std::mem::take(&mut *reached.borrow_mut()))
     }
 
     /// Sets the cores the writers of the next streams schedule for.

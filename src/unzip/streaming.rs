@@ -196,8 +196,9 @@ impl Unzipper {
     /// size only their data descriptor gives); files are written by threads of the
     /// extraction's own, at most one per core and 8, plus one for each entry of 1 MiB
     /// or more being written, at most twice as many (not the rayon pool: a writer may
-    /// wait for the network), so the reading never waits for a file write, and at most
-    /// 16 MiB of the stream is in memory at once (plus the archive's records, kept for
+    /// wait for the network), so the reading never waits for a file write (only for
+    /// the writers to catch up, once 16 MiB of blocks or 4,096 files wait for them),
+    /// and at most 16 MiB of the stream is in memory at once (plus the archive's records, kept for
     /// the final check: at most 256 MiB, and the plan's memory as in
     /// [`unzip`](Self::unzip)). Entries are
     /// written into a staging directory as they arrive; once the stream has ended, its
@@ -336,7 +337,8 @@ impl Unzipper {
                 // same archive meanwhile): they stand, and ours, the same bytes, are
                 // removed with the staging file.
                 Err(FsError::Exists { .. })
-                    if same_copy(&kept.parent, &kept.name, &copied).unwrap_or(false) => {}
+                    if same_copy(&kept.parent, &kept.name, streamed.len, &copied)
+                        .unwrap_or(false) => {}
                 Err(FsError::Exists { .. }) => {
                     return Err(UnzipError::DestinationExists { dest: path.clone() });
                 }
@@ -465,16 +467,25 @@ struct KeptArchive {
     path: PathBuf,
 }
 
-/// Whether the regular file `name` in `parent` holds exactly the bytes whose SHA-256
-/// is `sha256`: a copy of this very archive that another request published (one
-/// stopped between the copy's rename and the tree's, or one streaming the same archive
-/// meanwhile), which may stand instead of this one. A link is never followed.
-fn same_copy(parent: &Dir, name: &std::ffi::OsStr, sha256: &[u8; 32]) -> std::io::Result<bool> {
+/// Whether the regular file `name` in `parent` holds exactly the `len` bytes whose
+/// SHA-256 is `sha256`: a copy of this very archive that another request published
+/// (one stopped between the copy's rename and the tree's, or one streaming the same
+/// archive meanwhile), which may stand instead of this one. A link is never followed;
+/// a file of another length is not read.
+fn same_copy(
+    parent: &Dir,
+    name: &std::ffi::OsStr,
+    len: u64,
+    sha256: &[u8; 32],
+) -> std::io::Result<bool> {
     use sha2::{Digest, Sha256};
     let mut file = match parent.open_file(name) {
         Ok(file) => file,
         Err(_) => return Ok(false),
     };
+    if file.metadata()?.len() != len {
+        return Ok(false);
+    }
     let mut hash = Sha256::new();
     std::io::copy(&mut file, &mut hash)?;
     Ok(<[u8; 32]>::from(hash.finalize()) == *sha256)
