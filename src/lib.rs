@@ -333,7 +333,7 @@ pub mod model {
         }
         /// How often each point of the protocol was reached since the last call
         /// (`sync::stream::reached`), and starts again from none.
-        pub fn take_reached() -> std::collections::BTreeMap<&'static str, usize> {
+        pub fn take_reached() -> std::collections::BTreeMap<&'static str, u64> {
             crate::sync::stream::take_reached()
         }
         /// Bytes per block of the stream's pool.

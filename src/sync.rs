@@ -443,7 +443,7 @@ pub(crate) mod stream {
         /// a model's executions on its test's own thread: models running side by side
         /// (`cargo test` runs tests in parallel) do not count each other's. std's
         /// thread-local: a count, not a modelled operation.
-        static REACHED: std::cell::RefCell<std::collections::BTreeMap<&'static str, usize>> =
+        static REACHED: std::cell::RefCell<std::collections::BTreeMap<&'static str, u64>> =
             const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
     }
 
@@ -453,7 +453,7 @@ pub(crate) mod stream {
     }
 
     /// The counts so far, and starts again from none.
-    pub(crate) fn take_reached() -> std::collections::BTreeMap<&'static str, usize> {
+    pub(crate) fn take_reached() -> std::collections::BTreeMap<&'static str, u64> {
         REACHED.with(|reached| std::mem::take(&mut *reached.borrow_mut()))
     }
 

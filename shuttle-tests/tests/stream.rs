@@ -149,27 +149,6 @@ const EVENTS: [&str; 4] = [
     "a large entry waits for its next bytes",
 ];
 
-/// Runs `model` as `common::check_with` does, prints how often it reached each of
-/// `events`, and fails if one was never reached with the full budget.
-fn check_reaching(name: &str, events: &[&str], model: impl Fn() + Send + Sync + 'static) {
-    let _ = take_reached();
-    common::check_with(name, ITERATIONS, model);
-    let reached = take_reached();
-    let counts: Vec<String> = events
-        .iter()
-        .map(|event| format!("{} x {event}", reached.get(event).copied().unwrap_or(0)))
-        .collect();
-    eprintln!("{name}: reached {}", counts.join(", "));
-    if common::full_budget(ITERATIONS) {
-        for event in events {
-            assert!(
-                reached.contains_key(event),
-                "{name}: no execution reached `{event}`"
-            );
-        }
-    }
-}
-
 /// Extracts `bytes` as a stream into a fresh directory, checks the outcome with
 /// `check` (given the destination and the result), and removes the directory.
 fn extract_and_check(bytes: &[u8], check: impl FnOnce(&Path, Result<usize, UnzipError>)) {
@@ -186,9 +165,11 @@ fn extract_and_check(bytes: &[u8], check: impl FnOnce(&Path, Result<usize, Unzip
 #[test]
 fn large_entries_and_queued_files_over_a_pool_that_runs_dry_all_get_written() {
     let bytes = archive(false);
-    check_reaching(
+    common::check_reaching_with(
         "stream: 2 large entries among small files, 4 blocks, 2 writers",
+        ITERATIONS,
         &EVENTS,
+        take_reached,
         move || {
             extract_and_check(&bytes, |dest, result| {
                 assert_eq!(result.expect("the archive extracts"), files().len());
@@ -201,9 +182,11 @@ fn large_entries_and_queued_files_over_a_pool_that_runs_dry_all_get_written() {
 #[test]
 fn entries_with_data_descriptors_decoded_by_the_reading_thread_all_get_written() {
     let bytes = archive(true);
-    check_reaching(
+    common::check_reaching_with(
         "stream: every entry behind a data descriptor, 4 blocks, 2 writers",
+        ITERATIONS,
         &EVENTS[..2],
+        take_reached,
         move || {
             extract_and_check(&bytes, |dest, result| {
                 assert_eq!(result.expect("the archive extracts"), files().len());
@@ -229,9 +212,11 @@ fn a_large_entry_that_fails_its_check_stops_every_thread_and_publishes_nothing()
         - 30;
     let extra = usize::from(u16::from_le_bytes([bytes[header + 28], bytes[header + 29]]));
     bytes[header + 30 + name.len() + extra + content.len() - 1] ^= 0xff;
-    check_reaching(
+    common::check_reaching_with(
         "stream: a large stored entry fails its CRC-32, 4 blocks, 2 writers",
+        ITERATIONS,
         &EVENTS,
+        take_reached,
         move || {
             extract_and_check(&bytes, |dest, result| {
                 match result {

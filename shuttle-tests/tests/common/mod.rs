@@ -9,6 +9,7 @@ compile_error!(
 );
 
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
@@ -25,11 +26,12 @@ use shuttle::{Config, Runner};
 /// (README.md).
 pub const ITERATIONS: usize = 10_000;
 
-fn iterations() -> usize {
+/// Executions per scheduler: `SHUTTLE_ITERATIONS` when set, else `runs`.
+fn iterations(runs: usize) -> usize {
     std::env::var("SHUTTLE_ITERATIONS")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(ITERATIONS)
+        .unwrap_or(runs)
 }
 
 /// The first seed: `SHUTTLE_SEED` when set, else a fixed one, so a CI failure replays
@@ -55,15 +57,37 @@ pub fn check_reaching<F>(name: &str, events: &[&str], model: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let _ = inflight_shuttle_tests::simfs::take_reached();
-    check(name, model);
-    let reached = inflight_shuttle_tests::simfs::take_reached();
+    check_reaching_with(
+        name,
+        ITERATIONS,
+        events,
+        inflight_shuttle_tests::simfs::take_reached,
+        model,
+    );
+}
+
+/// [`check_reaching`] with `runs` executions per scheduler ([`check_with`]) and the
+/// counts `take` returns (and resets), per OS thread as shuttle runs a model's
+/// executions on its test's thread: `simfs`'s, or the library's
+/// (`inflight::model::stream::take_reached`).
+pub fn check_reaching_with<F>(
+    name: &str,
+    runs: usize,
+    events: &[&str],
+    take: fn() -> BTreeMap<&'static str, u64>,
+    model: F,
+) where
+    F: Fn() + Send + Sync + 'static,
+{
+    let _ = take();
+    check_with(name, runs, model);
+    let reached = take();
     let counts: Vec<String> = events
         .iter()
         .map(|event| format!("{} x {event}", reached.get(event).copied().unwrap_or(0)))
         .collect();
     eprintln!("{name}: reached {}", counts.join(", "));
-    if iterations() >= ITERATIONS {
+    if full_budget(runs) {
         for event in events {
             assert!(
                 reached.contains_key(event),
@@ -87,11 +111,8 @@ where
 
 /// Whether models run with at least `runs` executions per scheduler (no smaller
 /// `SHUTTLE_ITERATIONS`), so that what they must reach can be required.
-pub fn full_budget(runs: usize) -> bool {
-    std::env::var("SHUTTLE_ITERATIONS")
-        .ok()
-        .and_then(|value| value.parse::<usize>().ok())
-        .is_none_or(|given| given >= runs)
+fn full_budget(runs: usize) -> bool {
+    iterations(runs) >= runs
 }
 
 /// [`check`] with `runs` executions per scheduler instead of [`ITERATIONS`] (unless
@@ -100,10 +121,7 @@ pub fn check_with<F>(name: &str, runs: usize, model: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let runs = std::env::var("SHUTTLE_ITERATIONS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(runs);
+    let runs = iterations(runs);
     let model = Arc::new(model);
     let random = run(
         name,
