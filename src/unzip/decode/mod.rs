@@ -435,21 +435,40 @@ impl Out for Sink<'_> {
 
 /// The entry's content is exactly what it declares: `written` bytes with CRC-32 `crc`.
 fn check(entry: &FileEntry, written: u64, crc: u32) -> Result<(), Stop> {
-    if written != entry.size {
-        return Err(Stop::Failed(UnzipError::SizeMismatch {
-            index: entry.index,
-            name: entry.name.clone(),
-            declared: entry.size,
-            actual: written,
-        }));
+    check_declared(
+        entry.index,
+        &entry.name,
+        (entry.size, entry.crc32),
+        (written, crc),
+    )
+    .map_err(Stop::Failed)
+}
+
+/// Entry `index` (`name`) produced `(size, crc32)` where it declared `declared`: the
+/// size must match first ([`UnzipError::SizeMismatch`]), then the CRC-32
+/// ([`UnzipError::CrcMismatch`]). Also the stream's check of an entry against its data
+/// descriptor (`stream/forward.rs`).
+pub(crate) fn check_declared(
+    index: usize,
+    name: &str,
+    declared: (u64, u32),
+    (size, crc32): (u64, u32),
+) -> Result<(), UnzipError> {
+    if size != declared.0 {
+        return Err(UnzipError::SizeMismatch {
+            index,
+            name: name.to_owned(),
+            declared: declared.0,
+            actual: size,
+        });
     }
-    if crc != entry.crc32 {
-        return Err(Stop::Failed(UnzipError::CrcMismatch {
-            index: entry.index,
-            name: entry.name.clone(),
-            expected: entry.crc32,
-            actual: crc,
-        }));
+    if crc32 != declared.1 {
+        return Err(UnzipError::CrcMismatch {
+            index,
+            name: name.to_owned(),
+            expected: declared.1,
+            actual: crc32,
+        });
     }
     Ok(())
 }

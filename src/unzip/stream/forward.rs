@@ -182,36 +182,27 @@ pub(crate) fn decode<R: Read>(
     // last): data that breaks it is refused as the seekable path refuses data that
     // breaks the central directory, size first, then CRC-32. A descriptor that the
     // central directory contradicts is the check at the end's (`DataDescriptorMismatch`).
-    let (index, name) = (entry.index, entry.name.clone());
+    // (The seekable path's decoder stops one byte past the declared size: more than
+    // declared is that error there.)
     if size > found.uncompressed_size {
         return Err(UnzipError::ExceedsDeclaredSize {
-            index,
-            name,
+            index: entry.index,
+            name: entry.name.clone(),
             declared: found.uncompressed_size,
         });
     }
-    if size < found.uncompressed_size {
-        return Err(UnzipError::SizeMismatch {
-            index,
-            name,
-            declared: found.uncompressed_size,
-            actual: size,
-        });
-    }
-    if found.crc32 != crc32 {
-        return Err(UnzipError::CrcMismatch {
-            index,
-            name,
-            expected: found.crc32,
-            actual: crc32,
-        });
-    }
+    decode::check_declared(
+        entry.index,
+        &entry.name,
+        (found.uncompressed_size, found.crc32),
+        (size, crc32),
+    )?;
     if found.compressed_size != compressed {
         // Where the deflate stream ends is where the entry's data does: a descriptor
         // that says otherwise locates it elsewhere.
         return Err(UnzipError::DataDescriptorMismatch {
-            index,
-            name,
+            index: entry.index,
+            name: entry.name.clone(),
             field: "compressed size",
         });
     }
