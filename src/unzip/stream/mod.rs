@@ -400,25 +400,25 @@ impl<R: Read> Walk<'_, '_, R> {
             self.keep(decoded.descriptor_at, decoded.descriptor)?;
             self.writers.grow(decoded.size);
             (decoded.size, decoded.crc32)
-        } else if let Some(ready) = self.in_hand(entry.compressed) {
-            // All of its bytes are in the block at hand: handed over as they are.
-            self.writers.grow(entry.size);
-            self.writers.submit(Job {
-                entry: file,
-                content: Content::Encoded,
-                pieces: Pieces::Ready(ready),
-            })?;
-            (entry.size, entry.crc32)
         } else {
-            let (tx, rx) = unbounded();
+            // All of its bytes in the block at hand are handed over as they are; the
+            // others are sent as they arrive.
+            let (pieces, arriving) = match self.in_hand(entry.compressed) {
+                Some(ready) => (Pieces::Ready(ready), None),
+                None => {
+                    let (tx, rx) = unbounded();
+                    (Pieces::Arriving(rx), Some(tx))
+                }
+            };
             self.writers.grow(entry.size);
             self.writers.submit(Job {
                 entry: file,
                 content: Content::Encoded,
-                pieces: Pieces::Arriving(rx),
+                pieces,
             })?;
-            self.send(entry.compressed, &tx)?;
-            drop(tx);
+            if let Some(tx) = arriving {
+                self.send(entry.compressed, &tx)?;
+            }
             (entry.size, entry.crc32)
         };
         self.files.insert(
