@@ -22,6 +22,13 @@
 //! `receive` and `seekable`; unthrottled, `streaming` within 1.3x of `seekable`. The
 //! table prints both ratios.
 //!
+//! A second table (Unix) gives each contender's CPU time, the whole process's
+//! (`CLOCK_PROCESS_CPUTIME_ID`, every thread) over the contender's run, medians: what
+//! the stream spends beyond the seekable path and receiving, and how busy each path
+//! keeps the cores (CPU time over cores times wall time). `receive` reads 64 KiB at a
+//! time, as the stream's reading thread asks, so its CPU time is what receiving costs
+//! the stream.
+//!
 //! Not a criterion bench: one sample at 25 MB/s of a 100 MB archive takes 4 s, and
 //! the quantity of interest is a ratio of medians across three contenders. Archives
 //! and outputs go to a fresh directory in `/dev/shm` (tmpfs) unless
@@ -87,6 +94,55 @@ impl<R: Read> Read for Throttled<R> {
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
+}
+
+/// The CPU time the process has used so far, every thread's, ended ones included.
+#[cfg(unix)]
+fn cpu_time() -> Option<Duration> {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Some(Duration::new(
+        u64::try_from(now.tv_sec).ok()?,
+        u32::try_from(now.tv_nsec).ok()?,
+    ))
+}
+
+/// Not measured here.
+#[cfg(not(unix))]
+fn cpu_time() -> Option<Duration> {
+    None
+}
+
+/// Runs `run`, and returns its wall time and the process's CPU time meanwhile.
+fn timed(run: impl FnOnce()) -> (Duration, Option<Duration>) {
+    let cpu = cpu_time();
+    let started = Instant::now();
+    run();
+    let wall = started.elapsed();
+    (
+        wall,
+        cpu.zip(cpu_time()).map(|(before, after)| after - before),
+    )
+}
+
+/// One contender's rounds: wall times, and CPU times where measured.
+#[derive(Default)]
+struct Rounds {
+    wall: Vec<Duration>,
+    cpu: Vec<Duration>,
+}
+
+impl Rounds {
+    fn push(&mut self, (wall, cpu): (Duration, Option<Duration>)) {
+        self.wall.push(wall);
+        self.cpu.extend(cpu);
+    }
+
+    /// Median wall time, and median CPU time if every round had one.
+    fn medians(self) -> (Duration, Option<Duration>) {
+        let measured = self.cpu.len() == self.wall.len();
+        let cpu = measured.then(|| median(self.cpu));
+        (median(self.wall), cpu)
+    }
 }
 
 /// `--stdin DEST`: extracts the archive on stdin into `DEST`, and prints the time from
@@ -169,25 +225,24 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|");
     let unzipper = Unzipper::new();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    let mut cpu_rows = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
     let mut n = 0;
     for (name, archive) in &archives {
         let mb = fs::metadata(archive).expect("the archive").len() as f64 / 1e6;
         for &rate in &rates {
-            let (mut receive, mut seekable, mut streaming) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut receive, mut seekable, mut streaming) =
+                (Rounds::default(), Rounds::default(), Rounds::default());
             for _ in 0..rounds {
-                let started = Instant::now();
-                io::copy(
-                    &mut Throttled::new(File::open(archive).unwrap(), rate),
-                    &mut io::sink(),
-                )
-                .unwrap();
-                receive.push(started.elapsed());
+                let mut download = Throttled::new(File::open(archive).unwrap(), rate);
+                receive.push(timed(|| while download.read(&mut chunk).unwrap() > 0 {}));
 
                 n += 1;
                 let dest = work.path().join(format!("out-{n}"));
-                let started = Instant::now();
-                unzipper.unzip(archive, &dest).unwrap();
-                seekable.push(started.elapsed());
+                seekable.push(timed(|| {
+                    unzipper.unzip(archive, &dest).unwrap();
+                }));
                 fs::remove_dir_all(&dest).unwrap();
 
                 n += 1;
@@ -196,13 +251,13 @@ fn main() {
                     BufReader::with_capacity(64 << 10, File::open(archive).unwrap()),
                     rate,
                 );
-                let started = Instant::now();
-                unzipper.unzip_reader(stream, &dest).unwrap();
-                streaming.push(started.elapsed());
+                streaming.push(timed(|| {
+                    unzipper.unzip_reader(stream, &dest).unwrap();
+                }));
                 fs::remove_dir_all(&dest).unwrap();
             }
-            let (receive, seekable, streaming) =
-                (median(receive), median(seekable), median(streaming));
+            let ((receive, receive_cpu), (seekable, seekable_cpu), (streaming, streaming_cpu)) =
+                (receive.medians(), seekable.medians(), streaming.medians());
             let target = if rate.is_some() {
                 receive.max(seekable)
             } else {
@@ -217,6 +272,33 @@ fn main() {
                 ms(streaming),
                 streaming.as_secs_f64() / target.as_secs_f64()
             );
+            if let (Some(receive_cpu), Some(seekable_cpu), Some(streaming_cpu)) =
+                (receive_cpu, seekable_cpu, streaming_cpu)
+            {
+                let cpu_ms = |d: Duration| d.as_secs_f64() * 1e3;
+                let busy = |cpu: Duration, wall: Duration| {
+                    cpu.as_secs_f64() / (cores * wall.as_secs_f64())
+                };
+                cpu_rows.push(format!(
+                    "| {name} | {rate} | {:.1} ms | {:.1} ms | {:.1} ms | {:+.1} ms | {:.0}% | {:.0}% |",
+                    cpu_ms(receive_cpu),
+                    cpu_ms(seekable_cpu),
+                    cpu_ms(streaming_cpu),
+                    cpu_ms(streaming_cpu) - cpu_ms(seekable_cpu) - cpu_ms(receive_cpu),
+                    100.0 * busy(seekable_cpu, seekable),
+                    100.0 * busy(streaming_cpu, streaming),
+                ));
+            }
+        }
+    }
+    if !cpu_rows.is_empty() {
+        println!();
+        println!(
+            "| archive | rate | receive CPU | seekable CPU | streaming CPU | streaming - seekable - receive | seekable busy | streaming busy |"
+        );
+        println!("|---|---|---|---|---|---|---|---|");
+        for row in cpu_rows {
+            println!("{row}");
         }
     }
 }
