@@ -162,37 +162,32 @@ fn extract_and_check(bytes: &[u8], check: impl FnOnce(&Path, Result<usize, Unzip
     std::fs::remove_dir_all(&base).unwrap();
 }
 
+/// The model `name`: streaming `bytes` extracts every file, in every execution, and
+/// the executions reach `events`.
+fn every_file_gets_written(name: &str, bytes: Vec<u8>, events: &[&str]) {
+    common::check_reaching_with(name, ITERATIONS, events, take_reached, move || {
+        extract_and_check(&bytes, |dest, result| {
+            assert_eq!(result.expect("the archive extracts"), files().len());
+            assert_extracted(dest);
+        });
+    });
+}
+
 #[test]
 fn large_entries_and_queued_files_over_a_pool_that_runs_dry_all_get_written() {
-    let bytes = archive(false);
-    common::check_reaching_with(
+    every_file_gets_written(
         "stream: 2 large entries among small files, 4 blocks, 2 writers",
-        ITERATIONS,
+        archive(false),
         &EVENTS,
-        take_reached,
-        move || {
-            extract_and_check(&bytes, |dest, result| {
-                assert_eq!(result.expect("the archive extracts"), files().len());
-                assert_extracted(dest);
-            });
-        },
     );
 }
 
 #[test]
 fn entries_with_data_descriptors_decoded_by_the_reading_thread_all_get_written() {
-    let bytes = archive(true);
-    common::check_reaching_with(
+    every_file_gets_written(
         "stream: every entry behind a data descriptor, 4 blocks, 2 writers",
-        ITERATIONS,
+        archive(true),
         &EVENTS[..2],
-        take_reached,
-        move || {
-            extract_and_check(&bytes, |dest, result| {
-                assert_eq!(result.expect("the archive extracts"), files().len());
-                assert_extracted(dest);
-            });
-        },
     );
 }
 
