@@ -194,7 +194,7 @@ impl Unzipper {
     /// Blocks until the stream has ended and the archive is extracted and checked, or
     /// refused. The calling thread reads the stream (and decodes the entries whose
     /// size only their data descriptor gives); files are written by threads of the
-    /// extraction's own, at most one per core and 8, plus one for each entry of 1 MiB
+    /// extraction's own, at most one per core and 8, plus one for each entry of 4 MiB
     /// or more being written, at most twice as many (not the rayon pool: a writer may
     /// wait for the network), so the reading never waits for a file write (only for
     /// the writers to catch up, once 16 MiB of blocks or 4,096 files wait for them),

@@ -438,7 +438,17 @@ const QUEUED_MAX: usize = 4096;
 const QUEUED_MAX: usize = 2;
 
 /// The decoded size from which an entry may get a writer thread of its own.
-#[cfg(not(shuttle))]
+///
+/// 4 MiB decodes in about 6 ms here: below that, starting an entry early gains less
+/// than its two threads cost, and one more decoder sharing the cores slows the ones
+/// that matter (numpy, pandas and scipy streamed 3-8% faster than at 1 MiB, where
+/// their 1-3 MiB extension modules each took a thread; `benches/README.md`, seventh
+/// round).
+#[cfg(not(any(shuttle, test)))]
+const LARGE: u64 = 4 << 20;
+/// In the crate's own tests, entries of a megabyte are large, so a test archive with
+/// many of them stays small.
+#[cfg(all(test, not(shuttle)))]
 const LARGE: u64 = 1 << 20;
 /// In the shuttle model, entries of a few blocks are large.
 #[cfg(shuttle)]
