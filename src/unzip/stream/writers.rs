@@ -441,9 +441,9 @@ const QUEUED_MAX: usize = 2;
 ///
 /// 4 MiB decodes in about 6 ms here: below that, starting an entry early gains less
 /// than its two threads cost, and one more decoder sharing the cores slows the ones
-/// that matter (numpy, pandas and scipy streamed 3-8% faster than at 1 MiB, where
-/// their 1-3 MiB extension modules each took a thread; `benches/README.md`, seventh
-/// round).
+/// that matter (numpy, pandas and scipy streamed level or up to 9% faster than at 1
+/// MiB, where their 1-3 MiB extension modules each took a thread, in all but one run
+/// of pandas at 400 MB/s; `benches/README.md`, seventh round).
 #[cfg(not(any(shuttle, test)))]
 const LARGE: u64 = 4 << 20;
 /// In the crate's own tests, entries of a megabyte are large, so a test archive with
