@@ -772,9 +772,10 @@ fn more_large_entries_than_their_own_writers_extract_alike_however_the_stream_ar
     for i in 0..large {
         let len = (4 << 20) + (i as usize) * 4099;
         let content = semi_compressible(len, i + 1);
-        // Most stored, which costs this test nothing to build, and every third
-        // deflated, which its thread decodes while another writes its file.
-        entries.push(if i % 3 == 0 {
+        // Stored ones cost this test nothing to build. Deflated: every third, which
+        // its thread decodes while another writes its file, and those past the
+        // threads' cap, which queue up for the writers in order.
+        entries.push(if i % 3 == 0 || i >= 2 * cores as u64 {
             Raw::deflated(&format!("libs/lib{i}.so"), &content)
         } else {
             Raw::stored(&format!("libs/lib{i}.so"), &content)
