@@ -99,8 +99,9 @@ type EventFn = Arc<dyn Fn(&CacheEvent) + Send + Sync>;
 ///   looking inside.
 /// - **Never through a link**: every step is relative to an open root directory with
 ///   no-follow calls (checks on Windows). A link where an entry, a lock file or a
-///   staging entry should be is refused ([`FsError::UnexpectedType`]) and left alone;
-///   a staging entry replaced while it is filled is not published
+///   staging entry should be is refused ([`FsError::UnexpectedType`]) and left alone,
+///   as is a link or an entry of the other type that takes the entry's name while it
+///   is built; a staging entry replaced while it is filled is not published
 ///   ([`FsError::Replaced`]).
 /// - **Bounded waits, on request**: [`DiskCache::lock_timeout`] bounds the wait for
 ///   another process ([`FsError::LockTimeout`]); [`DiskCache::on_event`] and
@@ -559,12 +560,20 @@ impl DiskCache {
                 }
                 match staging.publish(OsStr::new(id), self.durable) {
                     Ok(()) => Ok(()),
-                    // A writer that does not take the lock published first: its entry
-                    // is complete (it appeared by rename), ours is discarded.
-                    Err(FsError::Exists { .. }) => {
-                        lost_to_another_writer.set(true);
-                        Ok(())
-                    }
+                    // Something appeared at the name while we built, without the lock.
+                    // An entry of the right type is a writer's that does not take the
+                    // lock: complete (it appeared by rename), so ours is discarded.
+                    // Anything else (a link, a file where a directory belongs) is
+                    // refused and left alone, as it is when it is there before.
+                    Err(exists @ FsError::Exists { .. }) => match entry::find(&root, id, shape) {
+                        Ok(true) => {
+                            lost_to_another_writer.set(true);
+                            Ok(())
+                        }
+                        // Gone again already: nothing complete to hand out.
+                        Ok(false) => Err(exists.into()),
+                        Err(error) => Err(error.into()),
+                    },
                     Err(error) => Err(error.into()),
                 }
             },

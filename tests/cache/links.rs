@@ -153,6 +153,40 @@ fn a_staging_directory_replaced_by_a_link_during_the_build_is_not_published() {
     scene.assert_outside_untouched();
 }
 
+#[test]
+fn a_link_planted_at_the_entry_s_name_during_the_build_is_refused_not_served() {
+    let scene = Scene::new();
+    let cache = DiskCache::new(scene.root());
+    let entry = scene.root().join("pkg");
+    // Another program with write access to the root races the build: when the build
+    // publishes, the name is taken, by a link to a directory of theirs.
+    let result = cache.get_or_build("pkg", |staging: &Path| {
+        std::fs::write(staging.join("mine"), "built")?;
+        symlink(scene.outside(), &entry)
+    });
+    assert!(
+        matches!(
+            &result,
+            Err(DiskCacheError::Fs(FsError::UnexpectedType {
+                found: "symbolic link",
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+    // Refused again, not remembered as built; the link is left for a person to look
+    // at, and the build's own staging directory is gone.
+    assert!(matches!(cache.get("pkg"), Err(DiskCacheError::Fs(_))));
+    assert!(
+        std::fs::symlink_metadata(&entry)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(listing(&scene.root()), ["pkg"]);
+    scene.assert_outside_untouched();
+}
+
 /// An unzipper whose progress callback runs `attack` once, at the first report
 /// (after the directories are made, before any file is written).
 fn attacked(attack: impl Fn() + Send + Sync + 'static) -> Unzipper {

@@ -587,6 +587,37 @@ fn an_id_complete_on_disk_or_remembered_never_calls_the_opener() {
 }
 
 #[test]
+fn a_file_planted_at_the_id_while_the_stream_is_extracted_is_refused_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cache");
+    let cache = UnzipCache::new(&root);
+    // Another program takes the name while the download runs: a file, where the
+    // extracted directory belongs. Handing it out would give callers a file.
+    let (outcome, result) = cache.unzip_stream_with(
+        "pkg",
+        || {
+            std::fs::write(root.join("pkg"), "not a directory")?;
+            Ok(Cursor::new(wheel(12, 3)))
+        },
+        &StreamOptions::new(),
+    );
+    assert_eq!(outcome, Outcome::Failed);
+    assert!(
+        matches!(
+            &result,
+            Err(CacheError::Fs(inflight::FsError::UnexpectedType {
+                found: "file",
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+    // Left alone, and the extraction's staging directory is gone.
+    assert_eq!(std::fs::read(root.join("pkg")).unwrap(), b"not a directory");
+    assert_eq!(listing(&root), ["pkg"]);
+}
+
+#[test]
 fn an_invalid_id_is_refused_without_calling_the_opener() {
     let dir = tempfile::tempdir().unwrap();
     let cache = UnzipCache::new(dir.path().join("cache"));
