@@ -14,14 +14,30 @@ use super::source::ReadAt;
 use super::{UnzipError, open_archive};
 
 /// An archive opened and checked by the same plan as [`Unzipper::unzip`]: every
-/// refusal of the crate docs' table applies, before a member is read. Then
-/// [`Archive::read`] gives one member's bytes, with the checks of an extraction
-/// (output capped at the declared size, size and CRC-32 compared), so a resolver
-/// reads a wheel's `METADATA` with the rules its installer extracts the wheel by.
+/// refusal of the crate docs' table that the records decide applies, before a member
+/// is read. Then [`Archive::read`] gives one member's bytes, with the checks of an
+/// extraction (output capped at the declared size, size and CRC-32 compared), so a
+/// resolver reads a wheel's `METADATA` with the rules its installer extracts the
+/// wheel by.
+///
+/// What an extraction refuses and opening does not:
+///
+/// - **A member's content** (its compressed stream, size and CRC-32) is checked when
+///   that member is read, not when the archive opens: reading `METADATA` does not
+///   decode the rest, so a wheel with another member corrupt opens (and that member's
+///   read fails), where extracting it fails.
+/// - **[`UnzipError::PathTooLong`]** depends on the directory extracted into, and
+///   nothing is extracted here: a path that fits under no real destination opens.
+/// - **With the `libdeflate` feature**, an extraction inflates deflated entries of up
+///   to [`Unzipper::in_memory_limit`] in memory with libdeflate, which accepts a few
+///   reserved deflate symbols zlib refuses and no encoder writes; reads always
+///   stream, so they refuse such a member (as [`Unzipper::unzip_reader`] does).
 ///
 /// `Send + Sync`; reads never block on anything but the archive's file.
 ///
 /// [`Unzipper::unzip`]: crate::Unzipper::unzip
+/// [`Unzipper::in_memory_limit`]: crate::Unzipper::in_memory_limit
+/// [`Unzipper::unzip_reader`]: crate::Unzipper::unzip_reader
 ///
 /// # Examples
 ///

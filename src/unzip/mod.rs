@@ -268,7 +268,8 @@ impl Unzipper {
     /// of many small and mid-sized files, least on a few files of 16 MiB and more;
     /// `benches/README.md` has the numbers) and gives the same files and the same
     /// errors, with one exception the feature documents: a few deflate streams that
-    /// zlib refuses and no encoder writes.
+    /// zlib refuses and no encoder writes. [`unzip_reader`](Self::unzip_reader) and
+    /// [`Archive::read`](crate::Archive::read) always stream, so they refuse those.
     ///
     /// Memory: each thread that writes files (the pool's and the callers') keeps its
     /// in-memory buffers for later entries and extractions, as it keeps its streaming

@@ -313,6 +313,25 @@ fn a_member_with_a_wrong_crc_opens_and_fails_its_own_read_with_crc_mismatch() {
 }
 
 #[test]
+fn a_path_too_long_for_any_destination_opens_and_reads_since_nothing_is_extracted() {
+    // 16 components of 253 bytes: each name fits, the whole path (4 KiB) fits under
+    // no real directory. `PathTooLong` depends on where an archive goes; an `Archive`
+    // goes nowhere, so it opens (as its docs say), where an extraction refuses it.
+    let name = vec!["d".repeat(253); 16].join("/") + "/METADATA";
+    let bytes = build(&[Raw::stored(&name, METADATA)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (_archive_dir, path) = on_disk(&bytes);
+    assert_matches!(
+        Unzipper::new().unzip(&path, dir.path().join("out")),
+        Err(E::PathTooLong { .. })
+    );
+    assert_eq!(
+        Archive::from_bytes(bytes).unwrap().read(&name).unwrap(),
+        METADATA
+    );
+}
+
+#[test]
 fn a_member_that_inflates_past_its_declared_size_stops_there_with_exceeds_declared_size() {
     // The CRC is right for the real content; only the declared size lies.
     let content = vec![b'z'; 100_000];
