@@ -145,17 +145,9 @@ impl Tree {
     /// holds at most `limit` files and directories; the index has room for `entries`
     /// from the start.
     pub(crate) fn new(rules: FsRules, limit: usize, entries: usize) -> Self {
-        let mut nodes = Nodes::default();
-        nodes.push(Node {
-            parent: 0,
-            start: 0,
-            entry: NO_ENTRY,
-            len: 0,
-            file: false,
-        });
         Tree {
             text: Text::default(),
-            nodes,
+            nodes: root_nodes(),
             index: HashTable::with_capacity(entries),
             rules,
             folded: HashTable::new(),
@@ -164,22 +156,13 @@ impl Tree {
         }
     }
 
-    fn component(&self, id: u32) -> &str {
-        self.text.get(self.nodes.get(id))
-    }
-
     /// The normalized path of node `id`, components joined by `/`.
     fn path(&self, id: u32) -> String {
         path_of(&self.text, &self.nodes, id)
     }
 
     fn find(&self, parent: u32, component: &str) -> Option<u32> {
-        let hash = hash_of(parent, component);
-        self.index
-            .find(hash, |&id| {
-                self.nodes.get(id).parent == parent && self.component(id) == component
-            })
-            .copied()
+        find(&self.index, &self.text, &self.nodes, parent, component)
     }
 
     /// Adds a node for `component` under `parent`: refused if the file system would
@@ -221,22 +204,15 @@ impl Tree {
                 hash_of(node.parent, &folded)
             });
         }
-        let start = self.text.push(component);
-        self.nodes.push(Node {
+        Ok(push(
+            &mut self.index,
+            &mut self.text,
+            &mut self.nodes,
             parent,
-            start,
+            component,
             entry,
-            // `normalize` refused components over 255 bytes.
-            len: u8::try_from(component.len()).unwrap_or(u8::MAX),
             file,
-        });
-        let (text, nodes) = (&self.text, &self.nodes);
-        self.index
-            .insert_unique(hash_of(parent, component), id, |&id| {
-                let node = nodes.get(id);
-                hash_of(node.parent, text.get(node))
-            });
-        Ok(id)
+        ))
     }
 
     /// Records `path` (normalized, entry `index` named `name`) and its implied parent
@@ -314,6 +290,141 @@ impl Tree {
     }
 }
 
+/// The node for `component` under `parent`, if there is one.
+fn find(
+    index: &HashTable<u32>,
+    text: &Text,
+    nodes: &Nodes,
+    parent: u32,
+    component: &str,
+) -> Option<u32> {
+    index
+        .find(hash_of(parent, component), |&id| {
+            let node = nodes.get(id);
+            node.parent == parent && text.get(node) == component
+        })
+        .copied()
+}
+
+/// Adds a node for `component` under `parent` (not there yet) and returns its number.
+fn push(
+    index: &mut HashTable<u32>,
+    text: &mut Text,
+    nodes: &mut Nodes,
+    parent: u32,
+    component: &str,
+    entry: u32,
+    file: bool,
+) -> u32 {
+    let id = u32::try_from(nodes.len).unwrap_or(u32::MAX);
+    let start = text.push(component);
+    nodes.push(Node {
+        parent,
+        start,
+        entry,
+        // `normalize` refused components over 255 bytes.
+        len: u8::try_from(component.len()).unwrap_or(u8::MAX),
+        file,
+    });
+    let (text, nodes) = (&*text, &*nodes);
+    index.insert_unique(hash_of(parent, component), id, |&id| {
+        let node = nodes.get(id);
+        hash_of(node.parent, text.get(node))
+    });
+    id
+}
+
+/// The root node, number 0: the destination itself.
+fn root_nodes() -> Nodes {
+    let mut nodes = Nodes::default();
+    nodes.push(Node {
+        parent: 0,
+        start: 0,
+        entry: NO_ENTRY,
+        len: 0,
+        file: false,
+    });
+    nodes
+}
+
+/// A set of directories kept as a trie, as [`Tree`] keeps paths (and with the same
+/// memory: the bytes of the components, not depth times length), without the tree's
+/// rules: the directories a stream has made, for the check against the plan's
+/// [`Dirs`]. Paths are normalized, as the tree stores them.
+#[derive(Debug)]
+pub(crate) struct DirSet {
+    text: Text,
+    nodes: Nodes,
+    index: HashTable<u32>,
+}
+
+impl Default for DirSet {
+    fn default() -> Self {
+        DirSet {
+            text: Text::default(),
+            nodes: root_nodes(),
+            index: HashTable::new(),
+        }
+    }
+}
+
+impl DirSet {
+    /// The longest prefix of `path` (whole components) in the set: its length in
+    /// bytes and its node (0 and the root when there is none).
+    pub(crate) fn deepest(&self, path: &str) -> (usize, u32) {
+        let (mut len, mut node) = (0, 0);
+        for component in path.split('/') {
+            match find(&self.index, &self.text, &self.nodes, node, component) {
+                Some(child) => {
+                    node = child;
+                    len = if len == 0 {
+                        component.len()
+                    } else {
+                        len + 1 + component.len()
+                    };
+                }
+                None => break,
+            }
+        }
+        (len, node)
+    }
+
+    /// Adds `component` under the node `parent` (from [`deepest`](Self::deepest) or
+    /// an earlier `add`), which does not hold it yet; returns its node.
+    pub(crate) fn add(&mut self, parent: u32, component: &str) -> u32 {
+        debug_assert!(find(&self.index, &self.text, &self.nodes, parent, component).is_none());
+        push(
+            &mut self.index,
+            &mut self.text,
+            &mut self.nodes,
+            parent,
+            component,
+            NO_ENTRY,
+            false,
+        )
+    }
+
+    /// Whether the set holds exactly the directories of `dirs`.
+    pub(crate) fn is(&self, dirs: &Dirs) -> bool {
+        if self.nodes.len != dirs.dirs.len() + 1 {
+            return false;
+        }
+        // `dirs` lists parents first, so each parent is mapped before its children.
+        let mut mine = vec![u32::MAX; dirs.nodes.len];
+        mine[0] = 0;
+        for &id in &dirs.dirs {
+            let node = dirs.nodes.get(id);
+            let parent = mine[node.parent as usize];
+            let component = dirs.text.get(node);
+            match find(&self.index, &self.text, &self.nodes, parent, component) {
+                Some(own) => mine[id as usize] = own,
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
 /// The path of node `id`: its components from the root down, joined by `/`.
 fn path_of(text: &Text, nodes: &Nodes, mut id: u32) -> String {
     let mut parts = Vec::new();
@@ -358,6 +469,38 @@ mod tests {
         let dirs = t.into_dirs();
         assert_eq!(dirs.paths().collect::<Vec<_>>(), ["a", "a/b", "a/d"]);
         assert_eq!(dirs.paths().next_back().as_deref(), Some("a/d"));
+    }
+
+    /// The stream's directories made: found by their deepest prefix, and equal to a
+    /// tree's directories exactly when they are the same paths.
+    #[test]
+    fn a_dir_set_finds_the_deepest_prefix_made_and_equals_the_tree_s_dirs() {
+        let mut made = DirSet::default();
+        assert_eq!(made.deepest("a/b"), (0, 0));
+        let a = made.add(0, "a");
+        let b = made.add(a, "b");
+        assert_eq!(made.deepest("a/b"), (3, b));
+        assert_eq!(made.deepest("a/b/c/d"), (3, b));
+        assert_eq!(made.deepest("a/bc"), (1, a), "whole components only");
+        assert_eq!(made.deepest("b"), (0, 0));
+        made.add(0, "d");
+
+        let mut t = tree();
+        t.add(0, "a/b/c.py", "a/b/c.py", false).unwrap();
+        t.add(1, "d/", "d", true).unwrap();
+        assert!(made.is(&t.into_dirs()));
+        // One directory more, one less, or the same count with another name: not equal.
+        let mut more = tree();
+        more.add(0, "a/b/e/c.py", "a/b/e/c.py", false).unwrap();
+        more.add(1, "d/", "d", true).unwrap();
+        assert!(!made.is(&more.into_dirs()));
+        let mut fewer = tree();
+        fewer.add(0, "a/b/c.py", "a/b/c.py", false).unwrap();
+        assert!(!made.is(&fewer.into_dirs()));
+        let mut other = tree();
+        other.add(0, "a/b/c.py", "a/b/c.py", false).unwrap();
+        other.add(1, "e/", "e", true).unwrap();
+        assert!(!made.is(&other.into_dirs()));
     }
 
     #[test]

@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashSet;
-
 use crate::unzip::UnzipError;
 use crate::unzip::coverage::Span;
 use crate::unzip::plan::Plan;
+use crate::unzip::tree::DirSet;
 
 /// A file as it was streamed, for the check against the plan.
 #[derive(Debug)]
@@ -50,7 +49,7 @@ pub(super) fn compare_spans(planned: &[Span], walked: &[(u64, u64)]) -> Result<(
 pub(super) fn compare(
     plan: &Plan,
     mut files: HashMap<u64, StreamedFile>,
-    made: &FxHashSet<String>,
+    made: &DirSet,
 ) -> Result<(), UnzipError> {
     for entry in &plan.files {
         let mismatch = |what| UnzipError::StreamMismatch {
@@ -73,8 +72,7 @@ pub(super) fn compare(
             what: "a file was streamed that the central directory does not list as one",
         });
     }
-    let planned: FxHashSet<String> = plan.dirs.paths().collect();
-    if &planned != made {
+    if !made.is(&plan.dirs) {
         return Err(UnzipError::StreamMismatch {
             offset: 0,
             what: "the directories made differ from the central directory's",

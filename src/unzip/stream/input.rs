@@ -73,6 +73,9 @@ pub(crate) struct Input<'p, R> {
 /// (22 + 65,535 bytes), the window every reader scans for the end record.
 pub(crate) const RECENT: usize = 22 + 65_535;
 
+/// The most bytes of one run of a stream's tail ([`Input::rest`]).
+pub(crate) const REST_RUN: usize = 1 << 20;
+
 impl<'p, R: Read> Input<'p, R> {
     /// A cursor over `reader`; every byte read goes to `copy` too, and is hashed with
     /// `hash`.
@@ -203,19 +206,46 @@ impl<'p, R: Read> Input<'p, R> {
         Ok(())
     }
 
-    /// Every byte to the end of the stream, at most `cap` of them (`Ok(None)` when
-    /// there are more).
-    pub(crate) fn rest(&mut self, cap: usize) -> Result<Option<Vec<u8>>, InputError> {
-        let mut out = Vec::new();
+    /// `prefix` (bytes the caller already read), then every byte to the end of the
+    /// stream, at most `cap` of those (`Ok(None)` when there are more), in runs of at
+    /// most [`REST_RUN`] bytes. Runs, not one buffer: a buffer grown as bytes come
+    /// would hold its old and its new allocation at once each time it doubles, so a
+    /// tail of `n` bytes would peak at up to `2n`; runs hold `n` and at most one
+    /// run's spare room.
+    pub(crate) fn rest(
+        &mut self,
+        prefix: &[u8],
+        cap: usize,
+    ) -> Result<Option<Vec<Vec<u8>>>, InputError> {
+        let mut runs = vec![prefix.to_vec()];
+        let mut len = 0usize;
         loop {
             let available = self.available()?;
             if available.is_empty() {
-                return Ok(Some(out));
+                runs.retain(|run| !run.is_empty());
+                return Ok(Some(runs));
             }
-            if out.len() + available.len() > cap {
+            len += available.len();
+            if len > cap {
                 return Ok(None);
             }
-            out.extend_from_slice(available);
+            let mut bytes = available;
+            while !bytes.is_empty() {
+                if runs.last().is_none_or(|run| run.len() == REST_RUN) {
+                    runs.push(Vec::new());
+                }
+                let Some(run) = runs.last_mut() else {
+                    unreachable!("a run was just pushed if there was none")
+                };
+                let n = bytes.len().min(REST_RUN - run.len());
+                if run.len() + n > run.capacity() {
+                    // Doubling within a run, never past its size.
+                    let target = (run.capacity() * 2).max(run.len() + n).min(REST_RUN);
+                    run.reserve_exact(target - run.len());
+                }
+                run.extend_from_slice(&bytes[..n]);
+                bytes = &bytes[n..];
+            }
             let n = available.len();
             self.consume(n);
         }
@@ -324,8 +354,8 @@ pub(super) mod tests {
         assert!(!slice.is_empty() && slice.len() <= 100);
         assert_eq!(&*slice, &data[30..30 + slice.len()]);
         let at = input.offset() as usize;
-        let rest = input.rest(1 << 20).unwrap().unwrap();
-        assert_eq!(rest, &data[at..]);
+        let rest = input.rest(&[], 1 << 20).unwrap().unwrap();
+        assert_eq!(rest.concat(), &data[at..]);
         assert!(matches!(
             input.read_exact(&mut head),
             Err(InputError::Ended { offset: 10_000 })
@@ -361,12 +391,27 @@ pub(super) mod tests {
         assert!(input.take_in_hand(0).is_none(), "nothing to take");
     }
 
+    /// The tail of a stream can be most of the records' memory bound: it is held once,
+    /// after the bytes already read, in runs that never hold more than their size.
+    #[test]
+    fn the_rest_follows_its_prefix_in_runs_that_hold_no_spare_room_but_the_last_s() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(REST_RUN * 5 / 2).collect();
+        let pool = Pool::new();
+        let mut input = Input::new(Trickle(&data, 4_099), &pool, None, false);
+        let runs = input.rest(b"PK", data.len()).unwrap().unwrap();
+        assert_eq!(runs.concat()[..2], *b"PK");
+        assert_eq!(runs.concat()[2..], data[..]);
+        assert_eq!(runs.len(), 3);
+        assert!(runs.iter().all(|run| run.capacity() <= REST_RUN));
+        assert_eq!(runs[0].len(), REST_RUN);
+    }
+
     #[test]
     fn the_last_bytes_consumed_are_kept_in_order() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let pool = Pool::new();
         let mut input = Input::new(Trickle(&data, 3_001), &pool, None, false);
-        input.rest(1 << 20).unwrap().unwrap();
+        input.rest(&[], 1 << 20).unwrap().unwrap();
         let (at, recent) = input.recent();
         assert_eq!(at as usize, data.len() - RECENT);
         assert_eq!(recent, &data[data.len() - RECENT..]);
@@ -377,7 +422,7 @@ pub(super) mod tests {
         let data = vec![1u8; 5000];
         let pool = Pool::new();
         let mut input = Input::new(Trickle(&data, 1000), &pool, None, false);
-        assert!(input.rest(4999).unwrap().is_none());
+        assert!(input.rest(&[], 4999).unwrap().is_none());
     }
 
     /// Small reads still fill whole blocks: the pool's blocks carry its memory bound

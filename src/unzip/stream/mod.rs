@@ -43,9 +43,12 @@
 //! on the seekable path; a large entry's thread also has two 256 KiB buffers on their
 //! way to its file), and what is kept for the check: every local header and
 //! descriptor and the central directory, at most [`KEEP_MAX`] bytes together
-//! ([`UnzipError::RecordsTooLarge`] past that). Besides, per entry walked, its path
-//! (in the tree of paths, and in the files written or the directories made) and its
-//! span, a few times the bytes of its local header; and the files waiting for a
+//! ([`UnzipError::RecordsTooLarge`] past that), each held once (the central
+//! directory in runs of 1 MiB, never in a buffer that doubles as it grows). Besides,
+//! per entry walked, its path (in the tree of paths, and in the files written) and
+//! its span, a few times the bytes of its local header; the directories made, as
+//! components in a trie like the tree's, so a name 64 levels deep costs its own
+//! bytes and not its 64 prefixes; and the files waiting for a
 //! writer in order, at most `QUEUED_MAX` (4,096; `writers.rs`), each with its entry
 //! and its path, and a slice of its block or, while its bytes are still to come, a
 //! channel. The check at the end then runs the plan, with the plan's memory
@@ -67,7 +70,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::sync::stream::{Sender, unbounded};
-use rustc_hash::FxHashSet;
 
 pub(crate) use self::blocks::BLOCK_LEN;
 pub(crate) use self::blocks::Block;
@@ -85,7 +87,7 @@ use super::limits::Limits;
 use super::plan::{self, FileEntry, Plan};
 use super::progress::{Label, ProgressFn, Tracker};
 use super::source::Sparse;
-use super::tree::Tree;
+use super::tree::{DirSet, Tree};
 use crate::fs::Dir;
 use crate::unzip::format::{central, end, local_header};
 
@@ -187,7 +189,7 @@ pub(crate) fn extract<R: Read>(
             total: 0,
         },
         needs_chmod: settings.needs_chmod,
-        made: FxHashSet::default(),
+        made: DirSet::default(),
         kept: Vec::new(),
         kept_len: 0,
         files: HashMap::new(),
@@ -241,7 +243,7 @@ struct Walked<'a> {
     /// Files written, by the offset of their data.
     files: HashMap<u64, StreamedFile>,
     /// Directories made.
-    made: &'a FxHashSet<String>,
+    made: &'a DirSet,
     /// Each entry's local header offset and one past its last byte.
     spans: &'a [(u64, u64)],
 }
@@ -252,7 +254,7 @@ struct Walked<'a> {
 fn check_archive<R: Read>(
     input: &mut Input<'_, R>,
     tail_at: u64,
-    tail: Vec<u8>,
+    tail: Vec<Vec<u8>>,
     walked: Walked<'_>,
     settings: &Settings<'_>,
 ) -> Result<Plan, UnzipError> {
@@ -267,7 +269,7 @@ fn check_archive<R: Read>(
     // readers scan for the end record, which may reach back into the last entries.
     let (recent_at, recent) = input.recent();
     let (end_at, end) = if recent_at < tail_at {
-        (recent_at, recent)
+        (recent_at, vec![recent])
     } else {
         (tail_at, tail)
     };
@@ -275,7 +277,13 @@ fn check_archive<R: Read>(
     for (offset, bytes) in kept.into_iter().filter(|(offset, _)| *offset < end_at) {
         sparse.keep(offset, bytes);
     }
-    sparse.keep(end_at, end);
+    // In runs, one after the other: reads of the plan go on from one to the next.
+    let mut at = end_at;
+    for run in end {
+        let run_len = run.len() as u64;
+        sparse.keep(at, run);
+        at += run_len;
+    }
     let (plan, planned) = plan::plan_with_spans(
         &sparse,
         settings.label.archive.as_ref(),
@@ -304,7 +312,7 @@ struct Walk<'a, 'p, R> {
     rules: Rules<'a>,
     needs_chmod: bool,
     /// Directories made so far.
-    made: FxHashSet<String>,
+    made: DirSet,
     /// Bytes kept for the check, at their offsets, and how many.
     kept: Vec<(u64, Vec<u8>)>,
     kept_len: usize,
@@ -318,8 +326,8 @@ struct Walk<'a, 'p, R> {
 
 impl<R: Read> Walk<'_, '_, R> {
     /// Walks entries until the central directory; returns where it starts and every
-    /// byte from there to the end. An error comes with the entry it happened at.
-    fn run(&mut self) -> Result<(u64, Vec<u8>), Stopped> {
+    /// byte from there to the end (in runs). An error comes with the entry it happened at.
+    fn run(&mut self) -> Result<(u64, Vec<Vec<u8>>), Stopped> {
         loop {
             if self.writers.failed() {
                 return Err(Stopped::ForWriters);
@@ -335,14 +343,15 @@ impl<R: Read> Walk<'_, '_, R> {
                 LOCAL => {}
                 CENTRAL | END | ZIP64_END => {
                     let room = KEEP_MAX.saturating_sub(self.kept_len + 4);
-                    let rest = self.input.rest(room).map_err(|e| at(e.into()))?;
-                    let Some(rest) = rest else {
+                    let tail = self
+                        .input
+                        .rest(&signature, room)
+                        .map_err(|e| at(e.into()))?;
+                    let Some(tail) = tail else {
                         return Err(at(UnzipError::RecordsTooLarge {
                             limit: KEEP_MAX as u64,
                         }));
                     };
-                    let mut tail = signature.to_vec();
-                    tail.extend_from_slice(&rest);
                     return Ok((offset, tail));
                 }
                 found => return Err(at(UnzipError::StreamJunk { offset, found })),
@@ -517,17 +526,10 @@ impl<R: Read> Walk<'_, '_, R> {
     /// the root), then a `mkdirat` per level and an `openat` per level but the last
     /// (that one too when its mode must be set), however deep.
     fn make_dirs(&mut self, path: &str) -> Result<(), UnzipError> {
-        if self.made.contains(path) {
-            return Ok(());
-        }
         // The missing ones are a chain below the deepest directory already made.
-        let mut made_len = 0;
-        for (at, _) in path.match_indices('/') {
-            if self.made.contains(&path[..at]) {
-                made_len = at;
-            } else {
-                break;
-            }
+        let (made_len, mut node) = self.made.deepest(path);
+        if made_len == path.len() {
+            return Ok(());
         }
         let root_path = self.root.path().to_owned();
         let error = |at: &str| {
@@ -558,7 +560,7 @@ impl<R: Read> Walk<'_, '_, R> {
                 }
                 held = Some(child);
             }
-            self.made.insert(here.to_owned());
+            node = self.made.add(node, component);
             end += 1;
         }
         Ok(())
