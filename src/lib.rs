@@ -160,6 +160,7 @@
 //!    | a record signature in the comment (a second end record or archive) | [`UnzipError::SignatureInComment`] |
 //!    | zip64 end record or locator inconsistent (extensible data, elsewhere, other values), multi-disk | [`UnzipError::EndRecordMismatch`] |
 //!    | no end record at all (not a zip, or cut short), or an unreadable central directory | [`UnzipError::CentralDirectory`] |
+//!    | records (everything but the files' data) over 256 MiB together, which a streaming extraction would have to keep | [`UnzipError::RecordsTooLarge`] |
 //!    | [`Limits`]: files and directories created (implied ones included), entry size, total size, ratio, name length, depth | [`UnzipError::TooManyEntries`], [`UnzipError::EntryTooLarge`], [`UnzipError::TotalTooLarge`], [`UnzipError::CompressionRatio`], [`UnzipError::NameTooLong`], [`UnzipError::TooDeep`] |
 //!
 //!    Nothing is ever allocated from a size the archive declares, and the plan's

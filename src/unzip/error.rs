@@ -758,9 +758,11 @@ pub enum UnzipError {
         /// The four bytes found, little endian.
         found: u32,
     },
-    /// A streaming extraction keeps every local header, data descriptor and the whole
-    /// central directory to check them against each other at the end; together they
-    /// take more than this many bytes. Nothing was published.
+    /// The archive's records (everything but its files' data: local headers, data
+    /// descriptors, the central directory, end records and comment) take more than
+    /// this many bytes together. A streaming extraction keeps them all to check them
+    /// against each other at the end, so it stops there; the seekable path refuses
+    /// such an archive too, so that both give one verdict. Nothing was published.
     #[error(
         "the archive's records take more than {limit} bytes, the most a streaming extraction keeps"
     )]

@@ -21,7 +21,8 @@
 //!    [`kind::directory_data`]), [`placement::place`] (the local header with its
 //!    extra fields, and the data descriptor), [`placement::check_empty_stream`] for a
 //!    deflated directory, and [`Builder::check_unicode_paths_and_descriptors`];
-//! 3. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]).
+//! 3. the coverage of `0..cd_start` by the entries' bytes ([`coverage::check`]);
+//! 4. the records' bytes (everything but the files' data) against [`RECORDS_MAX`].
 //!
 //! # Memory
 //!
@@ -61,6 +62,14 @@ use super::name::{check_fits, normalize};
 use super::placement::{self, Archive, Declared, Placed};
 use super::tree::Tree;
 pub(crate) use super::vocabulary::{FileEntry, Method, Plan};
+
+/// The most bytes of records an archive may have: everything but its files' data
+/// (local headers, data descriptors, a directory's data, the central directory and
+/// end records, the comment). A streaming extraction keeps them all for its check at
+/// the end, so this bounds its memory; the seekable path refuses past it too, so the
+/// two paths give one verdict. A wheel's records take about 100 to 300 bytes per
+/// entry: this is a million entries and more.
+pub(crate) const RECORDS_MAX: usize = 256 << 20;
 
 /// General purpose flag bits (APPNOTE 4.4.4).
 const FLAG_ENCRYPTED: u16 = 1 << 0;
@@ -271,6 +280,18 @@ impl Builder<'_> {
         coverage::check(file, &mut self.spans, layout.cd_start, |index| {
             central::name_at(file, layout.cd_start, layout.cd_end, index)
         })?;
+        // Every byte is owned once (coverage), so the records are the rest.
+        let data = self
+            .plan
+            .files
+            .iter()
+            .fold(0u64, |sum, entry| sum.saturating_add(entry.compressed_size));
+        let len = file.size().map_err(UnzipError::read(self.archive))?;
+        if len.saturating_sub(data) > RECORDS_MAX as u64 {
+            return Err(UnzipError::RecordsTooLarge {
+                limit: RECORDS_MAX as u64,
+            });
+        }
         let mut plan = self.plan;
         plan.dirs = self.tree.into_dirs();
         plan.files

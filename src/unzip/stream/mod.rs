@@ -92,8 +92,9 @@ use crate::fs::Dir;
 use crate::unzip::format::{central, end, local_header};
 
 /// The most bytes of records (local headers, data descriptors, a directory's data,
-/// the central directory and end records) a streaming extraction keeps for its check.
-pub(crate) const KEEP_MAX: usize = 256 << 20;
+/// the central directory and end records) a streaming extraction keeps for its check:
+/// the plan's bound on them, which the seekable path applies too.
+pub(crate) const KEEP_MAX: usize = plan::RECORDS_MAX;
 
 /// The signatures the stream walk meets where an entry may start: the records' own.
 const LOCAL: u32 = local_header::SIGNATURE;
