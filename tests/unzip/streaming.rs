@@ -118,17 +118,31 @@ fn a_stream_that_ends_inside_an_entry_publishes_nothing_and_says_where() {
         assert_matches!(error, E::StreamEnded { offset } if offset == cut as u64);
         assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
     }
-    // Cut inside the central directory or the end records: refused as a seekable
-    // reader refuses the same truncated file.
-    for cut in [cd_start + 10, bytes.len() - 5] {
+}
+
+#[test]
+fn a_stream_that_ends_inside_the_central_directory_or_the_end_record_says_where() {
+    // The seekable path names the same file cut there by its structure (no end
+    // record, a comment cut short); a stream says it ended, and at which byte.
+    let mut bytes = wheel();
+    let comment = b"built by a test";
+    let at = bytes.len() - 2;
+    bytes[at..].copy_from_slice(&(comment.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(comment);
+    let cd_start = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    for cut in cd_start..bytes.len() {
         let (dir, dest) = out();
-        assert!(
-            Unzipper::new()
-                .unzip_reader(Cursor::new(&bytes[..cut]), &dest)
-                .is_err()
-        );
-        assert!(listing(dir.path()).is_empty());
+        let error = Unzipper::new()
+            .unzip_reader(Cursor::new(&bytes[..cut]), &dest)
+            .unwrap_err();
+        assert_matches!(error, E::StreamEnded { offset } if offset == cut as u64);
+        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
     }
+    // Whole, with its comment, it extracts.
+    let (_dir, dest) = out();
+    Unzipper::new()
+        .unzip_reader(Cursor::new(&bytes), &dest)
+        .unwrap();
 }
 
 #[test]

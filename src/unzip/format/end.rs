@@ -36,7 +36,8 @@ use crate::unzip::reader::read_up_to_at;
 
 /// `PK\x05\x06`, the end of central directory record (APPNOTE 4.3.16).
 pub(crate) const END_SIGNATURE: u32 = 0x0605_4b50;
-const END_LEN: u64 = 22;
+/// The end record's length without its comment.
+pub(crate) const END_LEN: u64 = 22;
 /// `PK\x06\x07`, the zip64 end of central directory locator (APPNOTE 4.3.15).
 const LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
 const LOCATOR_LEN: u64 = 20;

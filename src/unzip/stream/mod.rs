@@ -290,10 +290,31 @@ fn check_archive<R: Read>(
         settings.label.archive.as_ref(),
         settings.limits,
         settings.base_len,
-    )?;
+    )
+    .map_err(|error| ended_early(error, len))?;
     compare_spans(&planned, spans)?;
     compare(&plan, files, made)?;
     Ok(plan)
+}
+
+/// The plan's verdict on a stream, where the stream's end record is missing or its
+/// comment runs past the last byte: the stream ended before the archive did, at its
+/// last byte ([`UnzipError::StreamEnded`], as a stream cut before its central
+/// directory is). The seekable path names the same file cut there by its structure.
+fn ended_early(error: UnzipError, len: u64) -> UnzipError {
+    match error {
+        // Only the search for the end record gives this verdict (`end::read`); the
+        // kept bytes are in memory, so no read of them fails.
+        UnzipError::CentralDirectory { .. } => UnzipError::StreamEnded { offset: len },
+        UnzipError::CommentNotAtEnd {
+            end_record,
+            comment_len,
+            file_len,
+        } if end_record + end::END_LEN + u64::from(comment_len) > file_len => {
+            UnzipError::StreamEnded { offset: len }
+        }
+        other => other,
+    }
 }
 
 /// Why the walk stopped before the central directory.
