@@ -16,7 +16,7 @@ use crate::fs::entry::Shape;
 use std::io::Read;
 
 use crate::fs::Dir;
-use crate::unzip::{Extracted, Label, StreamOptions, UnzipError, Unzipper};
+use crate::unzip::{Extracted, Label, Staged, StreamOptions, UnzipError, Unzipper};
 
 /// A directory of extracted archives, each extracted at most once.
 ///
@@ -329,8 +329,14 @@ impl UnzipCache {
             // Entries must fit under the staging directory, `root/.<id>.staging`,
             // which is longer than `root/<id>`: as `unzip_into_dir` checks.
             let base_len = root.path().as_os_str().len();
-            self.unzipper
-                .stream_into(reader, root, needs_chmod, base_len, &label, options)
+            let tree = self.root().join(id);
+            let into = Staged {
+                tree: &tree,
+                root,
+                needs_chmod,
+                base_len,
+            };
+            self.unzipper.stream_into(reader, &into, &label, options)
         })
     }
 

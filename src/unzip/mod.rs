@@ -59,6 +59,7 @@ pub use self::limits::Limits;
 pub(crate) use self::progress::Label;
 pub use self::progress::Progress;
 use self::progress::{ProgressFn, Tracker};
+pub(crate) use self::streaming::Staged;
 pub use self::streaming::{StreamOptions, StreamedArchive};
 use crate::fs::{Dir, FsError, Staging, slots};
 

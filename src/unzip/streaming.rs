@@ -113,7 +113,9 @@ impl StreamOptions {
     /// between the copy's rename and the tree's), or another request's copy of the
     /// same archive published while this one streamed; it stays as it is, so a retry,
     /// or a second installer keeping the same wheel, succeeds. Anything else there is [`UnzipError::DestinationExists`]: a link or a
-    /// directory before the stream is read, other bytes once it has been. A process
+    /// directory before the stream is read, other bytes once it has been. `path`
+    /// may not be where the tree goes (the extraction's `dest`, or the cache's entry
+    /// for the id): [`UnzipError::InvalidDestination`] before the stream is read. A process
     /// killed while it streams leaves the copy's staging file and its lock beside
     /// `path` (`.<name>.staging-<n>` and `.<name>.staging-<n>.lock`); the next copy
     /// to `path` removes them.
@@ -233,35 +235,38 @@ impl Unzipper {
             archive: stream::stream_label(options.name.as_deref()),
             id: None,
         };
-        let mut extracted = self.stream_into(
-            reader,
+        let into = Staged {
+            tree: dest,
             root,
-            staging.needs_chmod(),
-            target.base_len,
-            &label,
-            options,
-        )?;
+            needs_chmod: staging.needs_chmod(),
+            base_len: target.base_len,
+        };
+        let mut extracted = self.stream_into(reader, &into, &label, options)?;
         target.publish(staging, self.durable)?;
         extracted.dest = dest.to_owned();
         Ok(extracted)
     }
 
-    /// A streaming extraction into `root` (a staging directory its caller made and
-    /// will publish): the pass, the checks of `options`, the modes, the flushes of
-    /// durable mode, and the archive's copy published.
+    /// A streaming extraction into `into.root` (a staging directory its caller made
+    /// and will publish at `into.tree`): the pass, the checks of `options`, the modes,
+    /// the flushes of durable mode, and the archive's copy published.
     pub(crate) fn stream_into(
         &self,
         reader: impl Read,
-        root: &Dir,
-        needs_chmod: bool,
-        base_len: usize,
+        into: &Staged<'_>,
         label: &Label,
         options: &StreamOptions,
     ) -> Result<Extracted, UnzipError> {
+        let Staged {
+            tree,
+            root,
+            needs_chmod,
+            base_len,
+        } = *into;
         // The archive's copy: a staging file beside its path, filled by a thread of its
         // own, published once every check has passed, just before the tree.
         let kept = match options.keep_archive.as_deref() {
-            Some(path) => Some(kept_archive_dir(path)?),
+            Some(path) => Some(kept_archive_dir(path, tree)?),
             None => None,
         };
         let mut copy_staging = match &kept {
@@ -354,6 +359,19 @@ impl Unzipper {
     }
 }
 
+/// Where a streaming extraction writes: a staging directory its caller made.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Staged<'a> {
+    /// Where the caller publishes it.
+    pub(crate) tree: &'a Path,
+    /// The staging directory.
+    pub(crate) root: &'a Dir,
+    /// Whether modes must be set explicitly (the umask would change them).
+    pub(crate) needs_chmod: bool,
+    /// The length of the longest directory path entries are written under.
+    pub(crate) base_len: usize,
+}
+
 /// The verdict of a stream that stopped because the archive's copy failed: the
 /// copy's own error (a full disk, say), written to `path`; any other result as it is.
 fn copy_failed_first<T>(
@@ -431,13 +449,17 @@ impl Drop for Copier {
 /// Where the archive's copy goes: its parent directory, the stem of its staging slot,
 /// its name and its path. Nothing or a regular file may be there (a copy another
 /// request published stands if its bytes are the archive's: see [`same_copy`]);
-/// refuses a path that is anything else (a link, never followed; a directory) before
-/// the stream is read.
-fn kept_archive_dir(path: &Path) -> Result<KeptArchive, UnzipError> {
+/// refuses a path that is anything else (a link, never followed; a directory), and
+/// the path the tree is published at (`tree`: the copy, published first, would take
+/// its place), before the stream is read.
+fn kept_archive_dir(path: &Path, tree: &Path) -> Result<KeptArchive, UnzipError> {
     let invalid = || UnzipError::InvalidDestination {
         dest: path.to_owned(),
     };
     let name = path.file_name().ok_or_else(invalid)?;
+    if std::path::absolute(path).ok() == std::path::absolute(tree).ok() {
+        return Err(invalid());
+    }
     let parent_path = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -217,6 +217,42 @@ fn a_check_can_veto_the_archive_after_every_rule_passed() {
 }
 
 #[test]
+fn a_copy_kept_where_the_tree_goes_is_refused_before_the_stream_is_read() {
+    // Published first, the copy would take the tree's place, and the call would fail
+    // with a file left at `dest`.
+    let bytes = wheel();
+    let (dir, dest) = out();
+    let never = ReadNever;
+    for same in [dest.clone(), dest.parent().unwrap().join(".").join("dest")] {
+        let options = StreamOptions::new().keep_archive(&same);
+        let error = Unzipper::new()
+            .unzip_reader_with(never, &dest, &options)
+            .unwrap_err();
+        assert_matches!(error, E::InvalidDestination { .. });
+        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    }
+    // Through the cache: not at the id's entry either.
+    let cache = inflight::UnzipCache::new(dir.path().join("cache"));
+    let options = StreamOptions::new().keep_archive(dir.path().join("cache/pkg"));
+    let (_, result) = cache.unzip_stream_with("pkg", || Ok(Cursor::new(bytes.clone())), &options);
+    assert_matches!(
+        result,
+        Err(inflight::CacheError::Unzip(ref error)) if matches!(**error, E::InvalidDestination { .. })
+    );
+    assert!(listing(&dir.path().join("cache")).is_empty());
+}
+
+/// A stream that must not be read.
+#[derive(Clone, Copy)]
+struct ReadNever;
+
+impl Read for ReadNever {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        panic!("the stream was read")
+    }
+}
+
+#[test]
 fn the_archive_s_bytes_are_kept_beside_the_tree_and_only_on_success() {
     let bytes = wheel();
     let (dir, dest) = out();
