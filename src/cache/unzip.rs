@@ -261,11 +261,8 @@ impl UnzipCache {
     /// As [`unzip`](Self::unzip), and as [`Unzipper::unzip_reader_with`]: an error of
     /// `open` is [`CacheError::Unzip`] with
     /// [`UnzipError::StreamRead`] at byte 0, a stream
-    /// that fails or ends inside an entry names the byte
-    /// ([`UnzipError::StreamRead`],
-    /// [`UnzipError::StreamEnded`]); one cut inside
-    /// the central directory is refused as the seekable path refuses that file (no end
-    /// record: [`UnzipError::CentralDirectory`]).
+    /// that fails or ends early names the byte, wherever it stops
+    /// ([`UnzipError::StreamRead`], [`UnzipError::StreamEnded`]).
     ///
     /// # Panics
     ///

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::fs_names::FsRules;
 use super::stream::{self, Block, Settings};
 use super::{Destination, Extracted, Label, UnzipError, Unzipper, staging_stem};
 use crate::fs::{Dir, Found, FsError, Staging};
@@ -457,7 +458,7 @@ fn kept_archive_dir(path: &Path, tree: &Path) -> Result<KeptArchive, UnzipError>
         dest: path.to_owned(),
     };
     let name = path.file_name().ok_or_else(invalid)?;
-    if std::path::absolute(path).ok() == std::path::absolute(tree).ok() {
+    if same_place(path, tree) {
         return Err(invalid());
     }
     let parent_path = match path.parent() {
@@ -479,6 +480,33 @@ fn kept_archive_dir(path: &Path, tree: &Path) -> Result<KeptArchive, UnzipError>
         name: name.to_owned(),
         path: path.to_owned(),
     })
+}
+
+/// Whether `a` and `b` name one place: the same name (as the host's file system
+/// compares names) in the same directory, however each is spelled (`..`, links to
+/// the directory). A parent that cannot be resolved is no match: the copy's own
+/// checks then refuse it.
+fn same_place(a: &Path, b: &Path) -> bool {
+    let split = |path: &Path| {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some((
+            std::fs::canonicalize(parent).ok()?,
+            path.file_name()?.to_owned(),
+        ))
+    };
+    let (Some((a_dir, a_name)), Some((b_dir, b_name))) = (split(a), split(b)) else {
+        return false;
+    };
+    let folded = |name: &std::ffi::OsStr| {
+        name.to_str()
+            .and_then(|name| FsRules::HOST.fold(name))
+            .map(std::ffi::OsString::from)
+            .unwrap_or_else(|| name.to_owned())
+    };
+    a_dir == b_dir && folded(&a_name) == folded(&b_name)
 }
 
 /// Where the archive's copy goes ([`kept_archive_dir`]).

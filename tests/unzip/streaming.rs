@@ -223,23 +223,43 @@ fn a_copy_kept_where_the_tree_goes_is_refused_before_the_stream_is_read() {
     let bytes = wheel();
     let (dir, dest) = out();
     let never = ReadNever;
-    for same in [dest.clone(), dest.parent().unwrap().join(".").join("dest")] {
+    let parent = dest.parent().unwrap().to_owned();
+    std::fs::create_dir(parent.join("x")).unwrap();
+    let mut spellings = vec![
+        dest.clone(),
+        parent.join(".").join("dest"),
+        parent.join("x").join("..").join("dest"),
+    ];
+    // Through a link to the parent, which the copy's path may take.
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&parent, &link).unwrap();
+        spellings.push(link.join("dest"));
+    }
+    for same in spellings {
         let options = StreamOptions::new().keep_archive(&same);
         let error = Unzipper::new()
             .unzip_reader_with(never, &dest, &options)
             .unwrap_err();
         assert_matches!(error, E::InvalidDestination { .. });
-        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+        assert!(!dest.exists());
     }
-    // Through the cache: not at the id's entry either.
+    // Through the cache: not at the id's entry either, however spelled.
     let cache = inflight::UnzipCache::new(dir.path().join("cache"));
-    let options = StreamOptions::new().keep_archive(dir.path().join("cache/pkg"));
+    let options = StreamOptions::new().keep_archive(dir.path().join("x/../cache/pkg"));
     let (_, result) = cache.unzip_stream_with("pkg", || Ok(Cursor::new(bytes.clone())), &options);
     assert_matches!(
         result,
         Err(inflight::CacheError::Unzip(ref error)) if matches!(**error, E::InvalidDestination { .. })
     );
     assert!(listing(&dir.path().join("cache")).is_empty());
+    assert_eq!(
+        cache
+            .unzip_stream("pkg", || Ok(Cursor::new(bytes)))
+            .unwrap(),
+        dir.path().join("cache/pkg")
+    );
 }
 
 /// A stream that must not be read.
