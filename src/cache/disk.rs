@@ -32,7 +32,8 @@ use super::report::{
 use crate::fs::entry::{self, EntryError, Shape};
 use crate::fs::lock::Wait;
 use crate::fs::{Dir, FsError, Staging};
-use crate::once_map::{OnceMap, TryInitError};
+use crate::once_map::{OnceMap, TryInitError, WaitError};
+use crate::sync::thread;
 
 /// The event callback's type.
 type EventFn = Arc<dyn Fn(&CacheEvent) + Send + Sync>;
@@ -121,7 +122,7 @@ type EventFn = Arc<dyn Fn(&CacheEvent) + Send + Sync>;
 /// | returns `Ok`         | the path                    | the path                           | renamed to `root/<id>` |
 /// | returns `Err(e)`     | [`DiskCacheError::Build`] with `Arc<e>` | the same `Arc` (with the same `E`) | removed |
 /// | panics               | the panic                   | one of them builds instead         | removed |
-/// | asks for its own id  | (that inner request) [`WaitError::WouldDeadlock`](crate::WaitError::WouldDeadlock) | unaffected | as the outer build ends |
+/// | asks for its own id (of this cache, or of another on the same root) | (that inner request) [`WaitError::WouldDeadlock`](crate::WaitError::WouldDeadlock) | unaffected | as the outer build ends |
 ///
 /// A build may use rayon, but it should not wait inside `join`, `scope` or `install`
 /// when other requests of the same cache run on the same pool: the waiting thread
@@ -529,6 +530,16 @@ impl DiskCache {
             // fail this request (`sweep` reports it to whoever asks).
             let _ = entry::sweep(&root);
         }
+        // This thread may hold the id's lock already, through another cache value on
+        // the same root (its build asking for its own id): waiting for the lock would
+        // wait for itself, forever without a lock timeout.
+        let held = Held::key(&self.root, id);
+        if held.as_ref().is_some_and(Held::by_this_thread) {
+            return (
+                Outcome::Failed,
+                Err(DiskCacheError::Wait(WaitError::WouldDeadlock)),
+            );
+        }
         let id_arc: Arc<str> = Arc::from(id);
         let deadline = self.lock_timeout.map(|timeout| Instant::now() + timeout);
         let lost_to_another_writer = std::cell::Cell::new(false);
@@ -545,6 +556,8 @@ impl DiskCache {
                 });
             },
             |staging_name| {
+                // The lock is ours from here until the build ends.
+                let _held = held.clone().map(Held::enter);
                 phase.set(Phase::Building);
                 let mut staging = match shape {
                     Shape::Dir => Staging::dir(&root, staging_name)?,
@@ -618,6 +631,61 @@ impl DiskCache {
     fn emit(&self, event: CacheEvent) {
         if let Some(callback) = &self.on_event {
             callback(&event);
+        }
+    }
+}
+
+/// The ids whose lock file a thread of this process holds while it builds them, by
+/// root (resolved) and id: across every cache value, so that a build asking another
+/// cache value on the same root for its own id is refused rather than left waiting
+/// for its own lock. Only the owner's entries are ever looked for, so a thread finds
+/// its own and no other's.
+static HELD: Mutex<Vec<(PathBuf, String, thread::ThreadId)>> = Mutex::new(Vec::new());
+
+/// One id's lock held by this thread, in [`HELD`] while the value lives.
+#[derive(Debug, Clone)]
+struct Held {
+    root: PathBuf,
+    id: String,
+}
+
+impl Held {
+    /// The key of `id` under `root`; `None` when the root cannot be resolved (it was
+    /// just made, so only a concurrent removal does that, and the lock then fails).
+    fn key(root: &Path, id: &str) -> Option<Held> {
+        Some(Held {
+            root: std::fs::canonicalize(root).ok()?,
+            id: id.to_owned(),
+        })
+    }
+
+    /// Whether this thread holds the lock of that id.
+    fn by_this_thread(&self) -> bool {
+        let me = thread::current().id();
+        HELD.lock()
+            .iter()
+            .any(|(root, id, thread)| *thread == me && *root == self.root && *id == self.id)
+    }
+
+    /// Records that this thread holds the lock, until the guard is dropped.
+    fn enter(self) -> HeldGuard {
+        HELD.lock()
+            .push((self.root.clone(), self.id.clone(), thread::current().id()));
+        HeldGuard(self)
+    }
+}
+
+/// Removes its [`Held`] from [`HELD`] when dropped (the build ended, or panicked).
+struct HeldGuard(Held);
+
+impl Drop for HeldGuard {
+    fn drop(&mut self) {
+        let me = thread::current().id();
+        let mut held = HELD.lock();
+        if let Some(at) = held.iter().position(|(root, id, thread)| {
+            *thread == me && *root == self.0.root && *id == self.0.id
+        }) {
+            held.swap_remove(at);
         }
     }
 }

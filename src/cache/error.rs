@@ -145,8 +145,9 @@ pub enum CacheError {
     Fs(FsError),
     /// Waiting for another thread's extraction of the id returned without a directory
     /// for a reason other than a failed extraction (which is [`CacheError::Unzip`]).
-    /// The one way there: the progress callback, on the thread that owns the id's
-    /// extraction, asked the cache for that same id, and got
+    /// The one way there: code running on the thread that owns the id's extraction
+    /// (the progress callback, a stream's opener or its `Read`) asked this cache, or
+    /// another on the same root, for that same id, and got
     /// [`WaitError::WouldDeadlock`] instead of waiting for itself.
     #[error(transparent)]
     Wait(#[from] WaitError),

@@ -297,6 +297,41 @@ fn a_build_that_asks_for_its_own_id_gets_would_deadlock_instead_of_hanging() {
 }
 
 #[test]
+fn a_build_that_asks_another_cache_on_its_root_for_its_own_id_gets_would_deadlock() {
+    // Two cache values on one root (or one spelled another way) share the lock files
+    // but not their maps: the inner request would wait for the lock its own thread
+    // holds, forever without a lock timeout.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("root")).unwrap();
+    let outer_cache = DiskCache::new(dir.path().join("root"));
+    let inner_cache = DiskCache::new(dir.path().join("root/../root"));
+    let (outer, inner, other) = within(secs(30), "re-entry through another cache", move || {
+        let (mut inner, mut other) = (None, None);
+        let outer = outer_cache.get_or_build("r", |_: &Path| -> io::Result<()> {
+            inner = Some(inner_cache.get_or_build("r", |_: &Path| Ok::<(), io::Error>(())));
+            // Another id builds as usual.
+            other = Some(inner_cache.get_or_build("s", |_: &Path| Ok::<(), io::Error>(())));
+            Ok(())
+        });
+        (outer, inner.unwrap(), other.unwrap())
+    });
+    assert!(
+        matches!(inner, Err(DiskCacheError::Wait(WaitError::WouldDeadlock))),
+        "{inner:?}"
+    );
+    assert_eq!(outer.unwrap(), dir.path().join("root/r"));
+    assert_eq!(other.unwrap(), dir.path().join("root/../root/s"));
+    // The lock was let go: another thread, and this one, find the entry.
+    let again = DiskCache::new(dir.path().join("root"));
+    assert!(
+        again
+            .get_or_build("r", |_: &Path| -> io::Result<()> { panic!("built twice") })
+            .is_ok()
+    );
+    assert_eq!(listing(&dir.path().join("root")), ["r", "s"]);
+}
+
+#[test]
 fn events_and_in_flight_show_a_build_as_it_happens() {
     let dir = tempfile::tempdir().unwrap();
     let events = Arc::new(Mutex::new(Vec::new()));

@@ -616,6 +616,33 @@ fn a_file_planted_at_the_id_while_the_stream_is_extracted_is_refused_not_served(
 }
 
 #[test]
+fn an_opener_asking_another_cache_on_the_root_for_its_own_id_gets_would_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cache");
+    let (outer, inner) = within(secs(30), "an opener asking for its own id", {
+        let root = root.clone();
+        move || {
+            let mut inner = None;
+            let outer = UnzipCache::new(&root).unzip_stream("pkg", || {
+                let other = UnzipCache::new(&root);
+                inner = Some(other.unzip_stream("pkg", || Ok(Cursor::new(wheel(13, 2)))));
+                Ok(Cursor::new(wheel(13, 2)))
+            });
+            (outer, inner.unwrap())
+        }
+    });
+    assert!(
+        matches!(
+            inner,
+            Err(CacheError::Wait(inflight::WaitError::WouldDeadlock))
+        ),
+        "{inner:?}"
+    );
+    assert_eq!(read_tree(&outer.unwrap()), contents(13, 2));
+    assert_eq!(listing(&root), ["pkg"]);
+}
+
+#[test]
 fn an_invalid_id_is_refused_without_calling_the_opener() {
     let dir = tempfile::tempdir().unwrap();
     let cache = UnzipCache::new(dir.path().join("cache"));
