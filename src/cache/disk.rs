@@ -122,7 +122,7 @@ type EventFn = Arc<dyn Fn(&CacheEvent) + Send + Sync>;
 /// | returns `Ok`         | the path                    | the path                           | renamed to `root/<id>` |
 /// | returns `Err(e)`     | [`DiskCacheError::Build`] with `Arc<e>` | the same `Arc` (with the same `E`) | removed |
 /// | panics               | the panic                   | one of them builds instead         | removed |
-/// | asks for its own id (of this cache, or of another on the same root) | (that inner request) [`WaitError::WouldDeadlock`](crate::WaitError::WouldDeadlock) | unaffected | as the outer build ends |
+/// | asks for its own id (of this cache, or of another on the same root) | (that inner request) [`WaitError::WouldDeadlock`] | unaffected | as the outer build ends |
 ///
 /// A build may use rayon, but it should not wait inside `join`, `scope` or `install`
 /// when other requests of the same cache run on the same pool: the waiting thread
