@@ -286,8 +286,7 @@ impl Builder<'_> {
             .files
             .iter()
             .fold(0u64, |sum, entry| sum.saturating_add(entry.compressed_size));
-        let len = file.size().map_err(UnzipError::read(self.archive))?;
-        if len.saturating_sub(data) > RECORDS_MAX as u64 {
+        if layout.file_len.saturating_sub(data) > RECORDS_MAX as u64 {
             return Err(UnzipError::RecordsTooLarge {
                 limit: RECORDS_MAX as u64,
             });

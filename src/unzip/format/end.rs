@@ -67,6 +67,8 @@ pub(crate) struct Layout {
     pub(crate) cd_end: u64,
     /// Central records that fill `cd_start..cd_end`, equal to every declared count.
     pub(crate) entries: u64,
+    /// The archive's length, which the end record's comment ends.
+    pub(crate) file_len: u64,
 }
 
 /// The fields of an end record that locate the central directory, widened to 64 bits.
@@ -155,6 +157,7 @@ pub(crate) fn read(file: &dyn ReadAt, archive: &Path) -> Result<Layout, UnzipErr
         cd_start,
         cd_end,
         entries: found,
+        file_len,
     })
 }
 
