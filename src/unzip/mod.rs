@@ -514,10 +514,7 @@ impl<'a> Destination<'a> {
             dest: dest.to_owned(),
         };
         let name = dest.file_name().ok_or_else(invalid)?;
-        let parent = match dest.parent().ok_or_else(invalid)? {
-            p if p.as_os_str().is_empty() => Path::new("."),
-            p => p,
-        };
+        let parent = parent_dir(dest).ok_or_else(invalid)?;
         if dest.symlink_metadata().is_ok() {
             return Err(UnzipError::DestinationExists {
                 dest: dest.to_owned(),
@@ -564,6 +561,18 @@ impl<'a> Destination<'a> {
                 other => UnzipError::from_fs(other),
             })
     }
+}
+
+/// The directory `path` is in: its parent, or `.` for a bare name; `None` for a root
+/// or a prefix, which are in none.
+fn parent_dir(path: &Path) -> Option<&Path> {
+    path.parent().map(|parent| {
+        if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        }
+    })
 }
 
 /// `dest`'s name as it appears in its staging slots: at most [`STEM_MAX`] bytes (cut

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::fs_names::FsRules;
 use super::stream::{self, Block, Settings};
-use super::{Destination, Extracted, Label, UnzipError, Unzipper, staging_stem};
+use super::{Destination, Extracted, Label, UnzipError, Unzipper, parent_dir, staging_stem};
 use crate::fs::{Dir, Found, FsError, Staging};
 use crate::sync::stream::{self as sync, JoinHandle, Sender, unbounded};
 
@@ -461,10 +461,8 @@ fn kept_archive_dir(path: &Path, tree: &Path) -> Result<KeptArchive, UnzipError>
     if same_place(path, tree) {
         return Err(invalid());
     }
-    let parent_path = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    // A path with a name has a parent.
+    let parent_path = parent_dir(path).ok_or_else(invalid)?;
     let parent = Dir::open(parent_path).map_err(UnzipError::write(parent_path))?;
     match parent.stat(name).map_err(UnzipError::write(path))? {
         Found::Missing | Found::File => {}
@@ -488,12 +486,8 @@ fn kept_archive_dir(path: &Path, tree: &Path) -> Result<KeptArchive, UnzipError>
 /// checks then refuse it.
 fn same_place(a: &Path, b: &Path) -> bool {
     let split = |path: &Path| {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
         Some((
-            std::fs::canonicalize(parent).ok()?,
+            std::fs::canonicalize(parent_dir(path)?).ok()?,
             path.file_name()?.to_owned(),
         ))
     };
