@@ -661,10 +661,12 @@ impl Held {
 
     /// Whether this thread holds the lock of that id.
     fn by_this_thread(&self) -> bool {
-        let me = thread::current().id();
-        HELD.lock()
-            .iter()
-            .any(|(root, id, thread)| *thread == me && *root == self.root && *id == self.id)
+        HELD.lock().iter().any(|held| self.names_ours(held))
+    }
+
+    /// Whether `held` is this id, held by this thread.
+    fn names_ours(&self, (root, id, thread): &(PathBuf, String, thread::ThreadId)) -> bool {
+        *thread == thread::current().id() && *root == self.root && *id == self.id
     }
 
     /// Records that this thread holds the lock, until the guard is dropped.
@@ -680,11 +682,8 @@ struct HeldGuard(Held);
 
 impl Drop for HeldGuard {
     fn drop(&mut self) {
-        let me = thread::current().id();
         let mut held = HELD.lock();
-        if let Some(at) = held.iter().position(|(root, id, thread)| {
-            *thread == me && *root == self.0.root && *id == self.0.id
-        }) {
+        if let Some(at) = held.iter().position(|held| self.0.names_ours(held)) {
             held.swap_remove(at);
         }
     }
